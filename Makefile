@@ -1,0 +1,35 @@
+# Two commands from a fresh clone: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app survey_api
+
+.PHONY: install run init test bench clean
+
+# The virtual environment is rebuilt whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Create the embedded database, the built-in instruments and the demo organization and survey.
+init: install
+	mkdir -p var
+	$(FLASK) init-db
+	$(FLASK) seed-demo
+
+# Start the three services (Ctrl-C stops all three).
+run: init
+	$(BIN)/honcho start -f Procfile
+
+test: install
+	$(BIN)/pytest -q
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

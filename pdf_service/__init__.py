@@ -1,0 +1,15 @@
+"""pdf_service: executive briefs rendered from score reports with reportlab."""
+
+from __future__ import annotations
+
+from shared.settings import Settings
+from shared.web import create_service_app
+
+
+def create_app(settings: Settings | None = None):
+    app, api = create_service_app(
+        __name__, "pdf_service", "Brief service", settings,
+        description="Renders executive briefs (PDF) from score reports, stores them and shares "
+                    "them by signed link or email.",
+    )
+    return app

@@ -1,0 +1,1 @@
+"""Code shared by the three services: settings, storage, the web scaffold, logging."""

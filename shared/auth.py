@@ -1,0 +1,81 @@
+"""API keys: issuing, hashing, and the scope check every /v1 route goes through.
+
+A key is shown once when issued; only its SHA-256 is stored. Scopes: `admin` (everything),
+`ingest` (post responses and invitations), `read` (read data, reports, briefs). A request names
+its key as `Authorization: Bearer <key>` or `X-API-Key: <key>`. Every tenant-owned lookup then
+uses g.org_id, so another organization's ids are simply not found (404, never 403).
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import g, request
+from flask_smorest import Blueprint, abort
+
+from . import ids
+from .storage import ApiKey, Store, utc_now
+
+SCOPES = ("admin", "ingest", "read")
+KEY_PREFIX = "bk_"
+SECURITY_SCHEME = {"type": "http", "scheme": "bearer",
+                   "description": "An organization API key: `Authorization: Bearer bk_...`"}
+
+
+def issue_key(store: Store, org_id: str, name: str, scopes: list[str]) -> tuple[ApiKey, str]:
+    """Create a key; returns the record and the plaintext, which is never stored."""
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown or not scopes:
+        raise ValueError(f"scopes must be a non-empty subset of {SCOPES}, got {scopes}")
+    plaintext = KEY_PREFIX + ids.new_token(24)
+    key = ApiKey(id=ids.new_id(), org_id=org_id, name=name, scopes=tuple(sorted(set(scopes))),
+                 key_hash=ids.hash_secret(plaintext), prefix=plaintext[:10],
+                 created_at=utc_now())
+    store.api_keys.add(key)
+    return key, plaintext
+
+
+def grants(key: ApiKey, scope: str) -> bool:
+    return "admin" in key.scopes or scope in key.scopes
+
+
+def presented_key() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip() or None
+    return request.headers.get("X-API-Key") or None
+
+
+def authenticate(store: Store, scope: str) -> ApiKey:
+    """The request's key if it is valid, active and grants scope; otherwise abort 401/403."""
+    plaintext = presented_key()
+    challenge = {"WWW-Authenticate": 'Bearer realm="api"'}
+    if not plaintext:
+        abort(401, message="An API key is required: send 'Authorization: Bearer <key>'.",
+              headers=challenge)
+    key = store.api_keys.find_by_hash(ids.hash_secret(plaintext))
+    if key is None or not key.active:
+        abort(401, message="The API key is not valid or has been revoked.", headers=challenge)
+    if not grants(key, scope):
+        abort(403, message=f"This API key does not have the '{scope}' scope.")
+    return key
+
+
+def require_scope(scope: str):
+    """Decorator for a view method: authenticate, then set g.org_id and g.api_key."""
+    if scope not in SCOPES:
+        raise ValueError(scope)
+
+    def decorator(func):
+        @wraps(func)
+        def wrapper(*args, **kwargs):
+            from .web import get_store  # late import: web imports this module's users
+
+            key = authenticate(get_store(), scope)
+            g.api_key = key
+            g.org_id = key.org_id
+            return func(*args, **kwargs)
+
+        return Blueprint.doc(security=[{"ApiKey": []}])(wrapper)
+
+    return decorator

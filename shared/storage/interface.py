@@ -1,0 +1,212 @@
+"""The storage interface: one narrow repository per domain, one implementation per backend.
+
+Services talk to a `Store`, never to sqlite3 or pymongo. Every read that a tenant can reach takes
+the organization id, so "another tenant's id" and "no such id" look the same (None) to callers.
+The contract tests in tests/test_storage_contract.py run the same assertions on every backend.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Iterable, Iterator
+
+from .models import (
+    ApiKey,
+    Brief,
+    Instrument,
+    Invitation,
+    NewResponse,
+    Organization,
+    Page,
+    Response,
+    Survey,
+)
+
+
+class StorageError(RuntimeError):
+    pass
+
+
+class AlreadyExists(StorageError):
+    """An add() met an existing record with the same key."""
+
+
+# Outcomes of adding a response with a client submission id.
+CREATED = "created"
+DUPLICATE = "duplicate"  # same submission id, same content: the stored one is returned
+CONFLICT = "conflict"  # same submission id, different content: nothing is written
+
+
+class OrganizationRepository(ABC):
+    @abstractmethod
+    def add(self, org: Organization) -> Organization: ...
+
+    @abstractmethod
+    def get(self, org_id: str) -> Organization | None: ...
+
+    @abstractmethod
+    def find_by_name(self, name: str) -> Organization | None: ...
+
+
+class ApiKeyRepository(ABC):
+    @abstractmethod
+    def add(self, key: ApiKey) -> ApiKey: ...
+
+    @abstractmethod
+    def find_by_hash(self, key_hash: str) -> ApiKey | None:
+        """The key with this hash, revoked or not (the caller decides what revoked means)."""
+
+    @abstractmethod
+    def list(self, org_id: str) -> list[ApiKey]: ...
+
+    @abstractmethod
+    def revoke(self, org_id: str, key_id: str, when: str) -> ApiKey | None:
+        """Mark revoked (idempotent: a second call keeps the first time). None if not found."""
+
+
+class InstrumentRepository(ABC):
+    """Instruments are immutable: a change is a new version, so there is no update."""
+
+    @abstractmethod
+    def add(self, instrument: Instrument) -> Instrument:
+        """Raises AlreadyExists if this (org, id, version) is stored."""
+
+    @abstractmethod
+    def get(self, org_id: str | None, instrument_id: str, version: int | None = None) -> Instrument | None:
+        """The organization's own instrument or a built-in one; the latest version if none given."""
+
+    @abstractmethod
+    def list(self, org_id: str | None) -> list[Instrument]:
+        """Built-in instruments and the organization's own, every version."""
+
+
+class SurveyRepository(ABC):
+    @abstractmethod
+    def add(self, survey: Survey) -> Survey: ...
+
+    @abstractmethod
+    def get(self, org_id: str, survey_id: str) -> Survey | None: ...
+
+    @abstractmethod
+    def get_any(self, survey_id: str) -> Survey | None:
+        """By id alone, for the web forms, whose links carry no API key."""
+
+    @abstractmethod
+    def list(self, org_id: str, after: str | None = None, limit: int = 50) -> Page: ...
+
+    @abstractmethod
+    def update(self, org_id: str, survey_id: str, changes: dict) -> Survey | None: ...
+
+
+class InvitationRepository(ABC):
+    @abstractmethod
+    def add_many(self, invitations: list[Invitation]) -> None:
+        """All or nothing."""
+
+    @abstractmethod
+    def get(self, org_id: str, invitation_id: str) -> Invitation | None: ...
+
+    @abstractmethod
+    def find_by_token_hash(self, token_hash: str) -> Invitation | None: ...
+
+    @abstractmethod
+    def list(
+        self, org_id: str, survey_id: str, after: str | None = None, limit: int = 50,
+        status: str | None = None,
+    ) -> Page: ...
+
+    @abstractmethod
+    def update(self, org_id: str, invitation_id: str, changes: dict) -> Invitation | None: ...
+
+
+class ResponseRepository(ABC):
+    @abstractmethod
+    def add(self, new: NewResponse) -> tuple[Response, str]:
+        """Store one response and its counters in one transaction.
+
+        Returns (stored response, CREATED | DUPLICATE | CONFLICT). On DUPLICATE and CONFLICT the
+        returned response is the one already stored and nothing is written.
+        """
+
+    @abstractmethod
+    def add_many(self, batch: list[NewResponse]) -> list[tuple[Response, str]]:
+        """Like add() for each item, in one transaction; counters summed in memory first.
+
+        A submission id repeated inside the batch behaves as if the items came one by one.
+        """
+
+    @abstractmethod
+    def get(self, org_id: str, response_id: str) -> Response | None: ...
+
+    @abstractmethod
+    def list(
+        self, org_id: str, survey_id: str, *, after: str | None = None, limit: int = 100,
+        filters: dict | None = None,
+    ) -> Page:
+        """filters: source, complete, instrument, created_from, created_to (timestamps in the
+        canonical utc_now() form, so they compare as text;
+        inclusive from, exclusive to) and attributes ({name: value})."""
+
+    @abstractmethod
+    def iter_survey(self, survey_id: str, *, instrument: str | None = None,
+                    batch_size: int = 1000) -> Iterator[Response]:
+        """Every response of a survey in id order, fetched in batches: memory stays flat."""
+
+    @abstractmethod
+    def count(self, survey_id: str) -> int: ...
+
+
+class AggregateRepository(ABC):
+    """Per (survey, cell) counters: the sufficient statistics a score report is computed from."""
+
+    @abstractmethod
+    def for_survey(self, survey_id: str) -> dict[str, dict[str, int]]:
+        """{cell_key: {counter: count}} for every cell with data."""
+
+    @abstractmethod
+    def replace_survey(self, survey_id: str, cells: dict[str, dict[str, int]]) -> None:
+        """Swap all of a survey's counters for these (after a rebuild), atomically."""
+
+
+class BriefRepository(ABC):
+    @abstractmethod
+    def add(self, brief: Brief, pdf: bytes) -> Brief: ...
+
+    @abstractmethod
+    def get(self, org_id: str, brief_id: str) -> Brief | None: ...
+
+    @abstractmethod
+    def get_pdf(self, org_id: str, brief_id: str) -> bytes | None: ...
+
+    @abstractmethod
+    def list(self, org_id: str, survey_id: str) -> list[Brief]: ...
+
+
+class Store(ABC):
+    """One backend: its repositories plus what the services need to run it."""
+
+    organizations: OrganizationRepository
+    api_keys: ApiKeyRepository
+    instruments: InstrumentRepository
+    surveys: SurveyRepository
+    invitations: InvitationRepository
+    responses: ResponseRepository
+    aggregates: AggregateRepository
+    briefs: BriefRepository
+
+    @abstractmethod
+    def ping(self) -> None:
+        """Raise if the store cannot be reached (used by /readyz)."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+def sum_counters(batch: Iterable[NewResponse]) -> dict[str, dict[str, int]]:
+    """Aggregate the counter increments of many responses per cell before one write per cell."""
+    cells: dict[str, dict[str, int]] = {}
+    for new in batch:
+        cell = cells.setdefault(new.response.cell_key, {})
+        for counter, inc in new.counters.items():
+            cell[counter] = cell.get(counter, 0) + inc
+    return cells

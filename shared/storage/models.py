@@ -1,0 +1,129 @@
+"""The records the store keeps. Plain frozen dataclasses: no backend types leak out.
+
+Timestamps are ISO-8601 UTC strings ("2026-11-22T18:20:00.123456Z"): they sort as text and mean
+the same in SQLite and MongoDB.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class Organization:
+    id: str
+    name: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: str
+    org_id: str
+    name: str
+    scopes: tuple[str, ...]
+    key_hash: str
+    prefix: str  # the first characters of the key, so a person can tell keys apart
+    created_at: str
+    revoked_at: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """A versioned questionnaire. org_id is None for the instruments that ship by default."""
+
+    id: str
+    version: int
+    kind: str  # "customer" or "vendor"
+    title: str
+    definition: dict
+    org_id: str | None = None
+    created_at: str = field(default_factory=utc_now)
+
+
+@dataclass(frozen=True)
+class Survey:
+    id: str
+    org_id: str
+    name: str
+    status: str  # draft, open, closed
+    customer_instrument: dict  # {"id": ..., "version": ...}
+    vendor_instrument: dict
+    segments: dict = field(default_factory=dict)
+    branding: dict = field(default_factory=dict)
+    settings: dict = field(default_factory=dict)
+    created_at: str = field(default_factory=utc_now)
+    updated_at: str = field(default_factory=utc_now)
+
+
+@dataclass(frozen=True)
+class Invitation:
+    id: str
+    org_id: str
+    survey_id: str
+    token_hash: str
+    attributes: dict
+    expires_at: str
+    status: str = "created"  # created, sent, started, completed, revoked
+    email: str | None = None
+    response_id: str | None = None
+    created_at: str = field(default_factory=utc_now)
+    updated_at: str = field(default_factory=utc_now)
+
+
+@dataclass(frozen=True)
+class Response:
+    id: str
+    org_id: str
+    survey_id: str
+    instrument: str  # "customer" or "vendor": which of the survey's instruments it answers
+    submission_id: str  # the client's idempotency key
+    answers: dict
+    attributes: dict  # segment attributes (tenure, size, custom)
+    cell_key: str  # the finest segment cross this response belongs to
+    content_hash: str  # hash of what makes two submissions "the same content"
+    source: str = "api"  # web, api, import
+    complete: bool = True
+    invitation_id: str | None = None
+    created_at: str = field(default_factory=utc_now)
+    updated_at: str = field(default_factory=utc_now)
+
+
+@dataclass(frozen=True)
+class NewResponse:
+    """A response to store together with the counter increments it brings to its cell.
+
+    The caller (survey_api's ingestion) works out the increments from the instrument; the store
+    only applies them in the same transaction as the insert, and only when the insert happens.
+    """
+
+    response: Response
+    counters: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Brief:
+    id: str
+    org_id: str
+    survey_id: str
+    metadata: dict
+    checksum: str
+    size: int
+    created_at: str = field(default_factory=utc_now)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a cursor-paginated listing; next_cursor is None on the last page."""
+
+    items: list
+    next_cursor: str | None

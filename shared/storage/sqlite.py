@@ -1,0 +1,497 @@
+"""The embedded backend: SQLite from the standard library, one file, no server.
+
+WAL journal (readers never block the writer), foreign keys on, synchronous=FULL so that a
+response acknowledged to a client survives a crash of the process or the machine. Each thread has
+its own connection; every write is one `BEGIN IMMEDIATE` transaction, which serializes writers
+across gunicorn workers and makes "look up the submission id, then insert" race-free.
+
+Each table keeps the columns it is queried by, plus `doc`: the whole record as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from .codec import dumps, from_doc, to_doc
+from .interface import (
+    CONFLICT,
+    CREATED,
+    DUPLICATE,
+    AggregateRepository,
+    AlreadyExists,
+    ApiKeyRepository,
+    BriefRepository,
+    InstrumentRepository,
+    InvitationRepository,
+    OrganizationRepository,
+    ResponseRepository,
+    Store,
+    SurveyRepository,
+    sum_counters,
+)
+from .models import (
+    ApiKey,
+    Brief,
+    Instrument,
+    Invitation,
+    NewResponse,
+    Organization,
+    Page,
+    Response,
+    Survey,
+    utc_now,
+)
+
+# Schema migrations, applied in order; PRAGMA user_version holds how many have run.
+# Append new ones; never edit one that has shipped.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE organizations (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        doc TEXT NOT NULL
+    );
+    CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES organizations(id),
+        key_hash TEXT NOT NULL UNIQUE,
+        doc TEXT NOT NULL
+    );
+    CREATE INDEX api_keys_org ON api_keys(org_id, id);
+    CREATE TABLE instruments (
+        org_id TEXT NOT NULL,            -- '' for the built-in instruments
+        id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (org_id, id, version)
+    );
+    CREATE TABLE surveys (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES organizations(id),
+        doc TEXT NOT NULL
+    );
+    CREATE INDEX surveys_org ON surveys(org_id, id);
+    CREATE TABLE invitations (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES organizations(id),
+        survey_id TEXT NOT NULL REFERENCES surveys(id),
+        token_hash TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL,
+        doc TEXT NOT NULL
+    );
+    CREATE INDEX invitations_survey ON invitations(survey_id, id);
+    CREATE TABLE responses (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES organizations(id),
+        survey_id TEXT NOT NULL REFERENCES surveys(id),
+        submission_id TEXT NOT NULL,
+        instrument TEXT NOT NULL,
+        source TEXT NOT NULL,
+        complete INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        UNIQUE (survey_id, submission_id)
+    );
+    CREATE INDEX responses_survey ON responses(survey_id, id);
+    CREATE TABLE aggregates (
+        survey_id TEXT NOT NULL,
+        cell_key TEXT NOT NULL,
+        counter TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (survey_id, cell_key, counter)
+    ) WITHOUT ROWID;
+    CREATE TABLE briefs (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES organizations(id),
+        survey_id TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        pdf BLOB NOT NULL
+    );
+    CREATE INDEX briefs_survey ON briefs(org_id, survey_id, id);
+    """,
+]
+
+
+class SqliteStore(Store):
+    def __init__(self, path: str):
+        self.path = path
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._pid = os.getpid()
+        self.migrate()
+        self.organizations = _Organizations(self)
+        self.api_keys = _ApiKeys(self)
+        self.instruments = _Instruments(self)
+        self.surveys = _Surveys(self)
+        self.invitations = _Invitations(self)
+        self.responses = _Responses(self)
+        self.aggregates = _Aggregates(self)
+        self.briefs = _Briefs(self)
+
+    # -- connections and transactions -------------------------------------------------------
+
+    def conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None or self._pid != os.getpid():
+            # A connection must never cross a fork: make a fresh one in the child.
+            self._pid = os.getpid()
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                   timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        conn = self.conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def migrate(self) -> int:
+        """Bring the schema up to date; safe to run from several processes at once."""
+        with self.write() as conn:
+            done = conn.execute("PRAGMA user_version").fetchone()[0]
+            for number, script in enumerate(MIGRATIONS[done:], start=done + 1):
+                for statement in script.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {number}")
+            return len(MIGRATIONS)
+
+    def schema_version(self) -> int:
+        return self.conn().execute("PRAGMA user_version").fetchone()[0]
+
+    def ping(self) -> None:
+        self.conn().execute("SELECT 1").fetchone()
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # -- small helpers used by the repositories ----------------------------------------------
+
+    def one(self, cls, sql: str, params=()):
+        row = self.conn().execute(sql, params).fetchone()
+        return from_doc(cls, json.loads(row[0])) if row else None
+
+    def many(self, cls, sql: str, params=()) -> list:
+        return [from_doc(cls, json.loads(r[0])) for r in self.conn().execute(sql, params)]
+
+    def page(self, cls, sql: str, params: list, after: str | None, limit: int) -> Page:
+        """sql selects doc and filters with WHERE; this adds the cursor, order and limit."""
+        if after:
+            sql += " AND id > ?"
+            params = [*params, after]
+        items = self.many(cls, sql + " ORDER BY id LIMIT ?", [*params, limit + 1])
+        more = len(items) > limit
+        items = items[:limit]
+        return Page(items, items[-1].id if more else None)
+
+
+class _Repo:
+    def __init__(self, store: SqliteStore):
+        self.store = store
+
+
+class _Organizations(_Repo, OrganizationRepository):
+    def add(self, org: Organization) -> Organization:
+        try:
+            with self.store.write() as c:
+                c.execute("INSERT INTO organizations (id, name, doc) VALUES (?, ?, ?)",
+                          (org.id, org.name, dumps(to_doc(org))))
+        except sqlite3.IntegrityError as exc:
+            raise AlreadyExists(f"organization {org.name!r} exists") from exc
+        return org
+
+    def get(self, org_id):
+        return self.store.one(Organization, "SELECT doc FROM organizations WHERE id = ?", (org_id,))
+
+    def find_by_name(self, name):
+        return self.store.one(Organization, "SELECT doc FROM organizations WHERE name = ?", (name,))
+
+
+class _ApiKeys(_Repo, ApiKeyRepository):
+    def add(self, key: ApiKey) -> ApiKey:
+        with self.store.write() as c:
+            c.execute("INSERT INTO api_keys (id, org_id, key_hash, doc) VALUES (?, ?, ?, ?)",
+                      (key.id, key.org_id, key.key_hash, dumps(to_doc(key))))
+        return key
+
+    def find_by_hash(self, key_hash):
+        return self.store.one(ApiKey, "SELECT doc FROM api_keys WHERE key_hash = ?", (key_hash,))
+
+    def list(self, org_id):
+        return self.store.many(ApiKey, "SELECT doc FROM api_keys WHERE org_id = ? ORDER BY id",
+                               (org_id,))
+
+    def revoke(self, org_id, key_id, when):
+        with self.store.write() as c:
+            c.execute(
+                "UPDATE api_keys SET doc = json_set(doc, '$.revoked_at', ?) "
+                "WHERE org_id = ? AND id = ? AND json_extract(doc, '$.revoked_at') IS NULL",
+                (when, org_id, key_id),
+            )
+        return self.store.one(ApiKey, "SELECT doc FROM api_keys WHERE org_id = ? AND id = ?",
+                              (org_id, key_id))
+
+
+class _Instruments(_Repo, InstrumentRepository):
+    def add(self, instrument: Instrument) -> Instrument:
+        try:
+            with self.store.write() as c:
+                c.execute("INSERT INTO instruments (org_id, id, version, doc) VALUES (?, ?, ?, ?)",
+                          (instrument.org_id or "", instrument.id, instrument.version,
+                           dumps(to_doc(instrument))))
+        except sqlite3.IntegrityError as exc:
+            raise AlreadyExists(f"instrument {instrument.id} v{instrument.version} exists") from exc
+        return instrument
+
+    def get(self, org_id, instrument_id, version=None):
+        sql = "SELECT doc FROM instruments WHERE org_id IN (?, '') AND id = ?"
+        params: list = [org_id or "", instrument_id]
+        if version is not None:
+            sql += " AND version = ?"
+            params.append(version)
+        # An organization's own instrument wins over a built-in one of the same id.
+        return self.store.one(Instrument, sql + " ORDER BY org_id DESC, version DESC LIMIT 1",
+                              params)
+
+    def list(self, org_id):
+        return self.store.many(
+            Instrument,
+            "SELECT doc FROM instruments WHERE org_id IN (?, '') ORDER BY org_id, id, version",
+            (org_id or "",),
+        )
+
+
+class _Surveys(_Repo, SurveyRepository):
+    def add(self, survey: Survey) -> Survey:
+        with self.store.write() as c:
+            c.execute("INSERT INTO surveys (id, org_id, doc) VALUES (?, ?, ?)",
+                      (survey.id, survey.org_id, dumps(to_doc(survey))))
+        return survey
+
+    def get(self, org_id, survey_id):
+        return self.store.one(Survey, "SELECT doc FROM surveys WHERE org_id = ? AND id = ?",
+                              (org_id, survey_id))
+
+    def get_any(self, survey_id):
+        return self.store.one(Survey, "SELECT doc FROM surveys WHERE id = ?", (survey_id,))
+
+    def list(self, org_id, after=None, limit=50):
+        return self.store.page(Survey, "SELECT doc FROM surveys WHERE org_id = ?", [org_id],
+                               after, limit)
+
+    def update(self, org_id, survey_id, changes):
+        with self.store.write() as c:
+            row = c.execute("SELECT doc FROM surveys WHERE org_id = ? AND id = ?",
+                            (org_id, survey_id)).fetchone()
+            if row is None:
+                return None
+            doc = {**json.loads(row[0]), **changes, "updated_at": utc_now()}
+            c.execute("UPDATE surveys SET doc = ? WHERE id = ?", (dumps(doc), survey_id))
+        return from_doc(Survey, doc)
+
+
+class _Invitations(_Repo, InvitationRepository):
+    def add_many(self, invitations):
+        with self.store.write() as c:
+            c.executemany(
+                "INSERT INTO invitations (id, org_id, survey_id, token_hash, status, doc) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(i.id, i.org_id, i.survey_id, i.token_hash, i.status, dumps(to_doc(i)))
+                 for i in invitations],
+            )
+
+    def get(self, org_id, invitation_id):
+        return self.store.one(Invitation,
+                              "SELECT doc FROM invitations WHERE org_id = ? AND id = ?",
+                              (org_id, invitation_id))
+
+    def find_by_token_hash(self, token_hash):
+        return self.store.one(Invitation, "SELECT doc FROM invitations WHERE token_hash = ?",
+                              (token_hash,))
+
+    def list(self, org_id, survey_id, after=None, limit=50, status=None):
+        sql = "SELECT doc FROM invitations WHERE org_id = ? AND survey_id = ?"
+        params: list = [org_id, survey_id]
+        if status:
+            sql += " AND status = ?"
+            params.append(status)
+        return self.store.page(Invitation, sql, params, after, limit)
+
+    def update(self, org_id, invitation_id, changes):
+        with self.store.write() as c:
+            row = c.execute("SELECT doc FROM invitations WHERE org_id = ? AND id = ?",
+                            (org_id, invitation_id)).fetchone()
+            if row is None:
+                return None
+            doc = {**json.loads(row[0]), **changes, "updated_at": utc_now()}
+            c.execute("UPDATE invitations SET doc = ?, status = ? WHERE id = ?",
+                      (dumps(doc), doc["status"], invitation_id))
+        return from_doc(Invitation, doc)
+
+
+class _Responses(_Repo, ResponseRepository):
+    def add(self, new):
+        return self.add_many([new])[0]
+
+    def add_many(self, batch: list[NewResponse]):
+        results: list[tuple[Response, str]] = []
+        created: list[NewResponse] = []
+        with self.store.write() as c:
+            stored = self._existing(c, batch)
+            for new in batch:
+                r = new.response
+                key = (r.survey_id, r.submission_id)
+                previous = stored.get(key)
+                if previous is not None:
+                    same = previous.content_hash == r.content_hash
+                    results.append((previous, DUPLICATE if same else CONFLICT))
+                    continue
+                stored[key] = r
+                created.append(new)
+                results.append((r, CREATED))
+            c.executemany(
+                "INSERT INTO responses (id, org_id, survey_id, submission_id, instrument, source,"
+                " complete, created_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(n.response.id, n.response.org_id, n.response.survey_id,
+                  n.response.submission_id, n.response.instrument, n.response.source,
+                  int(n.response.complete), n.response.created_at, dumps(to_doc(n.response)))
+                 for n in created],
+            )
+            by_survey: dict[str, list[NewResponse]] = {}
+            for n in created:
+                by_survey.setdefault(n.response.survey_id, []).append(n)
+            for survey_id, news in by_survey.items():
+                c.executemany(
+                    "INSERT INTO aggregates (survey_id, cell_key, counter, count) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (survey_id, cell_key, counter) "
+                    "DO UPDATE SET count = count + excluded.count",
+                    [(survey_id, cell, counter, inc)
+                     for cell, counters in sum_counters(news).items()
+                     for counter, inc in counters.items()],
+                )
+        return results
+
+    @staticmethod
+    def _existing(c, batch) -> dict[tuple[str, str], Response]:
+        found: dict[tuple[str, str], Response] = {}
+        by_survey: dict[str, set[str]] = {}
+        for n in batch:
+            by_survey.setdefault(n.response.survey_id, set()).add(n.response.submission_id)
+        for survey_id, submission_ids in by_survey.items():
+            ids = sorted(submission_ids)
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = c.execute(f"SELECT doc FROM responses WHERE survey_id = ? AND "
+                                 f"submission_id IN ({marks})", [survey_id, *chunk])
+                for (doc,) in rows:
+                    r = from_doc(Response, json.loads(doc))
+                    found[(r.survey_id, r.submission_id)] = r
+        return found
+
+    def get(self, org_id, response_id):
+        return self.store.one(Response, "SELECT doc FROM responses WHERE org_id = ? AND id = ?",
+                              (org_id, response_id))
+
+    def list(self, org_id, survey_id, *, after=None, limit=100, filters=None):
+        sql = "SELECT doc FROM responses WHERE org_id = ? AND survey_id = ?"
+        params: list = [org_id, survey_id]
+        filters = filters or {}
+        for column in ("source", "instrument"):
+            if filters.get(column) is not None:
+                sql += f" AND {column} = ?"
+                params.append(filters[column])
+        if filters.get("complete") is not None:
+            sql += " AND complete = ?"
+            params.append(int(bool(filters["complete"])))
+        if filters.get("created_from"):
+            sql += " AND created_at >= ?"
+            params.append(filters["created_from"])
+        if filters.get("created_to"):
+            sql += " AND created_at < ?"
+            params.append(filters["created_to"])
+        for name, value in (filters.get("attributes") or {}).items():
+            sql += " AND json_extract(doc, ?) = ?"
+            params += ["$.attributes." + json.dumps(name), value]
+        return self.store.page(Response, sql, params, after, limit)
+
+    def iter_survey(self, survey_id, *, instrument=None, batch_size=1000):
+        after = ""
+        sql = "SELECT id, doc FROM responses WHERE survey_id = ? AND id > ?"
+        extra: list = []
+        if instrument:
+            sql += " AND instrument = ?"
+            extra = [instrument]
+        while True:
+            rows = self.store.conn().execute(sql + " ORDER BY id LIMIT ?",
+                                             [survey_id, after, *extra, batch_size]).fetchall()
+            if not rows:
+                return
+            for _, doc in rows:
+                yield from_doc(Response, json.loads(doc))
+            after = rows[-1][0]
+
+    def count(self, survey_id):
+        return self.store.conn().execute("SELECT count(*) FROM responses WHERE survey_id = ?",
+                                         (survey_id,)).fetchone()[0]
+
+
+class _Aggregates(_Repo, AggregateRepository):
+    def for_survey(self, survey_id):
+        cells: dict[str, dict[str, int]] = {}
+        rows = self.store.conn().execute(
+            "SELECT cell_key, counter, count FROM aggregates WHERE survey_id = ?", (survey_id,))
+        for cell, counter, count in rows:
+            cells.setdefault(cell, {})[counter] = count
+        return cells
+
+    def replace_survey(self, survey_id, cells):
+        with self.store.write() as c:
+            c.execute("DELETE FROM aggregates WHERE survey_id = ?", (survey_id,))
+            c.executemany(
+                "INSERT INTO aggregates (survey_id, cell_key, counter, count) VALUES (?, ?, ?, ?)",
+                [(survey_id, cell, counter, n) for cell, counters in cells.items()
+                 for counter, n in counters.items()],
+            )
+
+
+class _Briefs(_Repo, BriefRepository):
+    def add(self, brief, pdf):
+        with self.store.write() as c:
+            c.execute("INSERT INTO briefs (id, org_id, survey_id, doc, pdf) VALUES (?, ?, ?, ?, ?)",
+                      (brief.id, brief.org_id, brief.survey_id, dumps(to_doc(brief)), pdf))
+        return brief
+
+    def get(self, org_id, brief_id):
+        return self.store.one(Brief, "SELECT doc FROM briefs WHERE org_id = ? AND id = ?",
+                              (org_id, brief_id))
+
+    def get_pdf(self, org_id, brief_id):
+        row = self.store.conn().execute("SELECT pdf FROM briefs WHERE org_id = ? AND id = ?",
+                                        (org_id, brief_id)).fetchone()
+        return bytes(row[0]) if row else None
+
+    def list(self, org_id, survey_id):
+        return self.store.many(
+            Brief, "SELECT doc FROM briefs WHERE org_id = ? AND survey_id = ? ORDER BY id",
+            (org_id, survey_id))

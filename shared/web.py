@@ -1,0 +1,158 @@
+"""The scaffold every service is built on: one app factory shape for all three.
+
+`create_service_app` gives a Flask app with settings, JSON logs with a request id, problem+json
+errors, a body-size limit, OpenAPI (flask-smorest) with a self-hosted docs page, and the
+/healthz and /readyz probes. A service adds its own blueprints to the returned `Api`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+
+from flask import Flask, current_app, g, request, send_from_directory
+from flask.views import MethodView
+from flask_smorest import Api, Blueprint
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from . import ids
+from .auth import SECURITY_SCHEME
+from .logs import configure_logging
+from .problems import ProblemErrorSchema, from_http_exception, problem_response
+from .settings import Settings, load_settings
+from .storage import Store, open_store
+
+log = logging.getLogger("shared.web")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class ServiceApi(Api):
+    """flask-smorest's Api with errors as problem+json, documented as such."""
+
+    ERROR_SCHEMA = ProblemErrorSchema
+
+    def handle_http_exception(self, error):
+        return from_http_exception(error)
+
+
+def get_store() -> Store:
+    """The store of this process, made on first use.
+
+    Made lazily so that nothing (a MongoClient above all) is created before gunicorn forks its
+    workers; one per process, each backend keeping its own per-thread connections.
+    """
+    app = current_app._get_current_object()
+    store = app.extensions.get("store")
+    if store is None:
+        with app.extensions["store_lock"]:
+            store = app.extensions.get("store")
+            if store is None:
+                store = open_store(app.config["SETTINGS"].store_url)
+                app.extensions["store"] = store
+    return store
+
+
+def create_service_app(import_name: str, service: str, title: str,
+                       settings: Settings | None = None, description: str = "") -> tuple[Flask, Api]:
+    settings = settings or load_settings()
+    configure_logging(settings.log_level)
+    app = Flask(import_name)
+    app.config.update(
+        SETTINGS=settings,
+        SERVICE_NAME=service,
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        TESTING=settings.app_env == "test",
+        API_TITLE=title,
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        # The docs page loads Swagger UI from this service, never from a CDN.
+        OPENAPI_SWAGGER_UI_URL="/docs/assets/",
+        API_SPEC_OPTIONS={"info": {"description": description}},
+    )
+    app.extensions["store_lock"] = threading.Lock()
+    api = ServiceApi(app)
+    api.spec.components.security_scheme("ApiKey", SECURITY_SCHEME)
+    _install_request_hooks(app)
+    _install_error_handlers(app)
+    _install_docs_assets(app)
+    api.register_blueprint(_health_blueprint())
+    return app, api
+
+
+def _install_request_hooks(app: Flask) -> None:
+    access = logging.getLogger(f"{app.config['SERVICE_NAME']}.access")
+
+    @app.before_request
+    def start_request():
+        g.started = time.perf_counter()
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if _REQUEST_ID.match(incoming) else ids.new_id()
+        # Refuse an oversized body before anything reads it.
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        if request.content_length is not None and request.content_length > limit:
+            raise RequestEntityTooLarge(f"The request body is over the limit of {limit} bytes.")
+
+    @app.after_request
+    def finish_request(response):
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        access.info("request", extra={"method": request.method, "path": request.path,
+                                      "status": response.status_code,
+                                      "ms": round(elapsed_ms, 2)})
+        return response
+
+
+def _install_error_handlers(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        return from_http_exception(error)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error):
+        # The trace goes to the log, with the request id; the client gets only the id.
+        log.exception("unhandled error")
+        return problem_response(500, "Internal Server Error",
+                                "Something went wrong on our side; quote the request id if you "
+                                "report it.")
+
+
+def _install_docs_assets(app: Flask) -> None:
+    import swagger_ui_bundle
+
+    @app.get("/docs/assets/<path:filename>")
+    def docs_assets(filename):
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=86400)
+
+
+def _health_blueprint() -> Blueprint:
+    blp = Blueprint("health", __name__, description="Liveness and readiness probes")
+
+    @blp.route("/healthz")
+    class Health(MethodView):
+        @blp.response(200)
+        def get(self):
+            """The process is up and answering."""
+            return {"status": "ok", "service": current_app.config["SERVICE_NAME"]}
+
+    @blp.route("/readyz")
+    class Ready(MethodView):
+        @blp.response(200)
+        @blp.alt_response(503, schema=ProblemErrorSchema, description="The store is unreachable")
+        def get(self):
+            """The service can reach its store and take traffic."""
+            try:
+                get_store().ping()
+            except Exception as exc:  # any failure to reach the store means not ready
+                log.warning("readiness check failed", extra={"error": str(exc)})
+                return problem_response(503, "Service Unavailable",
+                                        "The store cannot be reached.")
+            return {"status": "ready", "service": current_app.config["SERVICE_NAME"]}
+
+    return blp

@@ -1,0 +1,70 @@
+"""Fixtures in the Flask tutorial's shape: app, client, runner; plus a store and a tenant."""
+
+from __future__ import annotations
+
+import pytest
+
+import pdf_service
+import scoring_service
+import survey_api
+from shared.auth import issue_key
+from shared.settings import Settings
+from shared.web import get_store
+from survey_api.accounts import create_organization
+
+SERVICES = {
+    "survey_api": survey_api.create_app,
+    "scoring_service": scoring_service.create_app,
+    "pdf_service": pdf_service.create_app,
+}
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings(app_env="test", store_url=f"sqlite:///{tmp_path}/test.db",
+                    secret_key="test-secret-key-0123456789", service_token="test-service-token-0123")
+
+
+@pytest.fixture
+def app(settings):
+    return survey_api.create_app(settings)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def store(app):
+    with app.app_context():
+        yield get_store()
+
+
+class Tenant:
+    """An organization with one key per scope, and the headers to use each."""
+
+    def __init__(self, store, name):
+        self.org = create_organization(store, name)
+        self.keys = {}
+        for scope in ("admin", "ingest", "read"):
+            _, plaintext = issue_key(store, self.org.id, f"{scope} key", [scope])
+            self.keys[scope] = plaintext
+
+    def headers(self, scope="admin") -> dict:
+        return {"Authorization": f"Bearer {self.keys[scope]}"}
+
+
+@pytest.fixture
+def tenant(store) -> Tenant:
+    return Tenant(store, "Acme Analytics")
+
+
+@pytest.fixture
+def other_tenant(store) -> Tenant:
+    return Tenant(store, "Globex Software")

@@ -1,0 +1,28 @@
+"""Helpers for tests that run real processes."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import requests
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(url: str, timeout: float = 30.0) -> requests.Response:
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            response = requests.get(url, timeout=2)
+            if response.status_code == 200:
+                return response
+        except requests.RequestException as exc:
+            last = exc
+        time.sleep(0.2)
+    raise AssertionError(f"{url} did not become ready in {timeout}s: {last}")

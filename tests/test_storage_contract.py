@@ -1,0 +1,344 @@
+"""One contract, every backend: SQLite for real, MongoDB through mongomock-ng, and a real MongoDB
+server when MONGODB_URI is set."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import uuid
+
+import pytest
+
+from shared import ids
+from shared.storage import (
+    CONFLICT, CREATED, DUPLICATE, AlreadyExists, ApiKey, Brief, Instrument, Invitation,
+    NewResponse, Organization, Response, Survey, open_store, utc_now,
+)
+
+MONGODB_URI = os.environ.get("MONGODB_URI")
+
+
+@pytest.fixture(params=[
+    "sqlite",
+    "mongomock",
+    pytest.param("mongodb", marks=pytest.mark.skipif(
+        not MONGODB_URI, reason="MONGODB_URI is not set: no MongoDB server to test against")),
+])
+def backend(request, tmp_path):
+    return request.param
+
+
+@pytest.fixture
+def store(backend, tmp_path):
+    if backend == "sqlite":
+        s = open_store(f"sqlite:///{tmp_path}/contract.db")
+    elif backend == "mongomock":
+        s = open_store(f"mongomock://localhost/contract_{uuid.uuid4().hex[:8]}")
+    else:
+        base = MONGODB_URI.rsplit("/", 1)[0] if MONGODB_URI.count("/") > 2 else MONGODB_URI
+        s = open_store(f"{base}/contract_{uuid.uuid4().hex[:8]}")
+    yield s
+    if backend == "mongodb":
+        s.client.drop_database(s.db_name)
+    s.close()
+
+
+def make_org(store, name="Acme") -> Organization:
+    return store.organizations.add(Organization(id=ids.new_id(), name=name, created_at=utc_now()))
+
+
+def make_survey(store, org_id, name="Q4 buying survey") -> Survey:
+    return store.surveys.add(Survey(
+        id=ids.new_id(), org_id=org_id, name=name, status="open",
+        customer_instrument={"id": "how-you-buy", "version": 1},
+        vendor_instrument={"id": "how-we-sell", "version": 1},
+        segments={"tenure": ["new", "long_standing"]},
+    ))
+
+
+def make_response(org_id, survey_id, submission_id, answers, *, cell="tenure=new",
+                  attributes=None, source="api", complete=True, created_at=None) -> NewResponse:
+    content_hash = hashlib.sha256(repr(sorted(answers.items())).encode()).hexdigest()
+    response = Response(
+        id=ids.new_id(), org_id=org_id, survey_id=survey_id, instrument="customer",
+        submission_id=submission_id, answers=answers,
+        attributes=attributes or {"tenure": cell.split("=")[1]}, cell_key=cell,
+        content_hash=content_hash, source=source, complete=complete,
+        **({"created_at": created_at} if created_at else {}),
+    )
+    counters = {"n": 1, **{f"{q}={v}": 1 for q, v in answers.items()}}
+    return NewResponse(response, counters)
+
+
+# -- organizations and keys -----------------------------------------------------------------
+
+def test_organizations_round_trip_and_unique_names(store):
+    org = make_org(store, "Acme")
+    assert store.organizations.get(org.id) == org
+    assert store.organizations.find_by_name("Acme") == org
+    assert store.organizations.get("nope") is None
+    with pytest.raises(AlreadyExists):
+        make_org(store, "Acme")
+
+
+def test_api_keys_found_by_hash_listed_per_org_and_revoked_once(store):
+    a, b = make_org(store, "A"), make_org(store, "B")
+    key = ApiKey(id=ids.new_id(), org_id=a.id, name="k", scopes=("ingest", "read"),
+                 key_hash=ids.hash_secret("secret-a"), prefix="bk_secret", created_at=utc_now())
+    store.api_keys.add(key)
+    found = store.api_keys.find_by_hash(ids.hash_secret("secret-a"))
+    assert found == key and found.scopes == ("ingest", "read") and found.active
+    assert store.api_keys.list(a.id) == [key]
+    assert store.api_keys.list(b.id) == []
+    # Another organization cannot revoke it.
+    assert store.api_keys.revoke(b.id, key.id, utc_now()) is None
+    assert store.api_keys.find_by_hash(key.key_hash).active
+    first = store.api_keys.revoke(a.id, key.id, "2026-01-01T00:00:00.000000Z")
+    assert first.revoked_at == "2026-01-01T00:00:00.000000Z" and not first.active
+    second = store.api_keys.revoke(a.id, key.id, "2027-01-01T00:00:00.000000Z")
+    assert second.revoked_at == "2026-01-01T00:00:00.000000Z"  # the first revocation stands
+
+
+# -- instruments ----------------------------------------------------------------------------
+
+def test_instruments_are_versioned_immutable_and_scoped(store):
+    a, b = make_org(store, "A"), make_org(store, "B")
+    builtin = Instrument(id="how-you-buy", version=1, kind="customer", title="How you buy",
+                         definition={"sections": []})
+    store.instruments.add(builtin)
+    store.instruments.add(Instrument(id="how-you-buy", version=2, kind="customer",
+                                     title="How you buy v2", definition={"sections": [1]}))
+    with pytest.raises(AlreadyExists):
+        store.instruments.add(builtin)
+    assert store.instruments.get(a.id, "how-you-buy").version == 2  # latest by default
+    assert store.instruments.get(a.id, "how-you-buy", 1).title == "How you buy"
+    own = Instrument(id="pulse", version=1, kind="customer", title="Pulse", definition={},
+                     org_id=a.id)
+    store.instruments.add(own)
+    assert store.instruments.get(a.id, "pulse") == own
+    assert store.instruments.get(b.id, "pulse") is None
+    assert {(i.id, i.version) for i in store.instruments.list(a.id)} == {
+        ("how-you-buy", 1), ("how-you-buy", 2), ("pulse", 1)}
+    assert {(i.id, i.version) for i in store.instruments.list(b.id)} == {
+        ("how-you-buy", 1), ("how-you-buy", 2)}
+
+
+# -- surveys --------------------------------------------------------------------------------
+
+def test_surveys_scoped_paginated_and_updated(store):
+    a, b = make_org(store, "A"), make_org(store, "B")
+    surveys = [make_survey(store, a.id, f"s{i}") for i in range(5)]
+    make_survey(store, b.id, "b's")
+    assert store.surveys.get(a.id, surveys[0].id) == surveys[0]
+    assert store.surveys.get(b.id, surveys[0].id) is None
+    assert store.surveys.get_any(surveys[0].id) == surveys[0]
+
+    seen, cursor = [], None
+    while True:
+        page = store.surveys.list(a.id, after=cursor, limit=2)
+        seen += [s.id for s in page.items]
+        assert len(page.items) <= 2
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == sorted(s.id for s in surveys)
+
+    updated = store.surveys.update(a.id, surveys[1].id, {"status": "closed", "name": "renamed"})
+    assert (updated.status, updated.name) == ("closed", "renamed")
+    assert updated.updated_at >= surveys[1].updated_at
+    assert store.surveys.get(a.id, surveys[1].id) == updated
+    assert store.surveys.update(b.id, surveys[1].id, {"status": "open"}) is None
+
+
+# -- invitations ----------------------------------------------------------------------------
+
+def _invitation(org_id, survey_id, token, **kw) -> Invitation:
+    return Invitation(id=ids.new_id(), org_id=org_id, survey_id=survey_id,
+                      token_hash=ids.hash_secret(token), attributes={"size": "large"},
+                      expires_at="2099-01-01T00:00:00.000000Z", **kw)
+
+
+def test_invitations_by_token_listed_by_status_and_updated(store):
+    a, b = make_org(store, "A"), make_org(store, "B")
+    survey = make_survey(store, a.id)
+    invitations = [_invitation(a.id, survey.id, f"t{i}") for i in range(3)]
+    store.invitations.add_many(invitations)
+    assert store.invitations.find_by_token_hash(ids.hash_secret("t1")) == invitations[1]
+    assert store.invitations.get(b.id, invitations[0].id) is None
+    store.invitations.update(a.id, invitations[2].id, {"status": "completed"})
+    completed = store.invitations.list(a.id, survey.id, status="completed").items
+    assert [i.id for i in completed] == [invitations[2].id]
+    assert len(store.invitations.list(a.id, survey.id).items) == 3
+    assert store.invitations.list(b.id, survey.id).items == []
+
+
+def test_invitation_batch_is_all_or_nothing(store):
+    a = make_org(store, "A")
+    survey = make_survey(store, a.id)
+    store.invitations.add_many([_invitation(a.id, survey.id, "taken")])
+    with pytest.raises(Exception):
+        store.invitations.add_many([_invitation(a.id, survey.id, "fresh"),
+                                    _invitation(a.id, survey.id, "taken")])
+    if getattr(store, "supports_transactions", lambda: True)():
+        assert store.invitations.find_by_token_hash(ids.hash_secret("fresh")) is None
+
+
+# -- responses and their counters ------------------------------------------------------------
+
+def test_response_idempotency_and_counters(store):
+    a = make_org(store, "A")
+    survey = make_survey(store, a.id)
+    first = make_response(a.id, survey.id, "sub-1", {"q1": 4, "q2": "yes"})
+    stored, outcome = store.responses.add(first)
+    assert outcome == CREATED and stored == first.response
+
+    again = make_response(a.id, survey.id, "sub-1", {"q1": 4, "q2": "yes"})
+    stored, outcome = store.responses.add(again)
+    assert outcome == DUPLICATE and stored.id == first.response.id
+
+    changed = make_response(a.id, survey.id, "sub-1", {"q1": 5, "q2": "yes"})
+    stored, outcome = store.responses.add(changed)
+    assert outcome == CONFLICT and stored.answers == {"q1": 4, "q2": "yes"}
+
+    assert store.responses.count(survey.id) == 1
+    assert store.aggregates.for_survey(survey.id) == {
+        "tenure=new": {"n": 1, "q1=4": 1, "q2=yes": 1}}
+
+
+def test_batch_mixes_outcomes_and_sums_counters_per_cell(store):
+    a = make_org(store, "A")
+    survey = make_survey(store, a.id)
+    store.responses.add(make_response(a.id, survey.id, "old", {"q1": 1}))
+    batch = [
+        make_response(a.id, survey.id, "b1", {"q1": 3}),
+        make_response(a.id, survey.id, "b2", {"q1": 3}, cell="tenure=long_standing"),
+        make_response(a.id, survey.id, "old", {"q1": 1}),  # duplicate of a stored one
+        make_response(a.id, survey.id, "old", {"q1": 2}),  # conflicts with it
+        make_response(a.id, survey.id, "b1", {"q1": 3}),  # repeated inside the batch
+        make_response(a.id, survey.id, "b3", {"q1.x": "$v"}),  # awkward counter names
+    ]
+    outcomes = [outcome for _, outcome in store.responses.add_many(batch)]
+    assert outcomes == [CREATED, CREATED, DUPLICATE, CONFLICT, DUPLICATE, CREATED]
+    assert store.responses.count(survey.id) == 4
+    assert store.aggregates.for_survey(survey.id) == {
+        "tenure=new": {"n": 3, "q1=1": 1, "q1=3": 1, "q1.x=$v": 1},
+        "tenure=long_standing": {"n": 1, "q1=3": 1},
+    }
+
+
+def test_responses_filtered_paginated_streamed_and_scoped(store):
+    a, b = make_org(store, "A"), make_org(store, "B")
+    survey = make_survey(store, a.id)
+    made = []
+    for i in range(7):
+        new = make_response(
+            a.id, survey.id, f"s{i}", {"q": i},
+            cell="tenure=new" if i % 2 else "tenure=long_standing",
+            source="web" if i < 3 else "api", complete=i != 6,
+            created_at=f"2026-0{i + 1}-01T00:00:00.000000Z")
+        store.responses.add(new)
+        made.append(new.response)
+
+    def ids_of(**filters):
+        return [r.submission_id for r in store.responses.list(a.id, survey.id, limit=100,
+                                                              filters=filters).items]
+
+    assert ids_of(source="web") == ["s0", "s1", "s2"]
+    assert ids_of(complete=False) == ["s6"]
+    assert ids_of(attributes={"tenure": "new"}) == ["s1", "s3", "s5"]
+    assert ids_of(created_from="2026-03-01T00:00:00.000000Z",
+                  created_to="2026-05-01T00:00:00.000000Z") == [
+        "s2", "s3"]
+    assert ids_of(source="api", attributes={"tenure": "long_standing"}, complete=True) == ["s4"]
+
+    page1 = store.responses.list(a.id, survey.id, limit=4)
+    page2 = store.responses.list(a.id, survey.id, limit=4, after=page1.next_cursor)
+    assert len(page1.items) == 4 and page1.next_cursor is not None
+    assert len(page2.items) == 3 and page2.next_cursor is None
+    assert [r.id for r in page1.items + page2.items] == sorted(r.id for r in made)
+
+    streamed = list(store.responses.iter_survey(survey.id, batch_size=3))
+    assert [r.id for r in streamed] == sorted(r.id for r in made)
+    assert store.responses.get(a.id, made[0].id) == made[0]
+    assert store.responses.get(b.id, made[0].id) is None
+    assert store.responses.list(b.id, survey.id).items == []
+
+
+def test_aggregates_replaced_atomically_per_survey(store):
+    a = make_org(store, "A")
+    s1, s2 = make_survey(store, a.id), make_survey(store, a.id)
+    store.responses.add(make_response(a.id, s1.id, "x", {"q": 1}))
+    store.responses.add(make_response(a.id, s2.id, "y", {"q": 2}))
+    store.aggregates.replace_survey(s1.id, {"tenure=new": {"n": 5}, "tenure=long_standing":
+                                            {"n": 2, "q=3": 2}})
+    assert store.aggregates.for_survey(s1.id) == {"tenure=new": {"n": 5},
+                                                  "tenure=long_standing": {"n": 2, "q=3": 2}}
+    assert store.aggregates.for_survey(s2.id) == {"tenure=new": {"n": 1, "q=2": 1}}
+
+
+def test_concurrent_retries_store_each_submission_once(store, backend):
+    if backend == "mongomock":
+        pytest.skip("mongomock-ng checks unique indexes non-atomically across threads (a real "
+                    "server does not): run with MONGODB_URI to cover MongoDB here")
+    a = make_org(store, "A")
+    survey = make_survey(store, a.id)
+    batch = [make_response(a.id, survey.id, f"s{i}", {"q": i % 3}) for i in range(50)]
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def post():
+        results = store.responses.add_many(batch)
+        with lock:
+            outcomes.extend(o for _, o in results)
+
+    threads = [threading.Thread(target=post) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count(CREATED) == 50 and outcomes.count(DUPLICATE) == 200
+    assert store.responses.count(survey.id) == 50
+    assert store.aggregates.for_survey(survey.id)["tenure=new"]["n"] == 50
+
+
+# -- briefs ---------------------------------------------------------------------------------
+
+def test_briefs_store_pdf_bytes_and_metadata(store):
+    a, b = make_org(store, "A"), make_org(store, "B")
+    survey = make_survey(store, a.id)
+    pdf = b"%PDF-1.4 fake but byte-exact \x00\xff"
+    brief = Brief(id=ids.new_id(), org_id=a.id, survey_id=survey.id,
+                  metadata={"audience": "board", "responses": 120},
+                  checksum=hashlib.sha256(pdf).hexdigest(), size=len(pdf))
+    store.briefs.add(brief, pdf)
+    assert store.briefs.get(a.id, brief.id) == brief
+    assert store.briefs.get_pdf(a.id, brief.id) == pdf
+    assert store.briefs.get(b.id, brief.id) is None and store.briefs.get_pdf(b.id, brief.id) is None
+    assert store.briefs.list(a.id, survey.id) == [brief]
+
+
+# -- backend-specific guarantees ------------------------------------------------------------
+
+def test_sqlite_schema_is_versioned_wal_and_enforces_foreign_keys(tmp_path):
+    from shared.storage.sqlite import MIGRATIONS
+
+    path = tmp_path / "fk.db"
+    store = open_store(f"sqlite:///{path}")
+    assert store.schema_version() == len(MIGRATIONS)
+    assert store.conn().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    with pytest.raises(Exception, match="FOREIGN KEY"):
+        store.api_keys.add(ApiKey(id="k", org_id="missing", name="k", scopes=("read",),
+                                  key_hash="h", prefix="p", created_at=utc_now()))
+    org = make_org(store, "Persisted")
+    store.close()
+    reopened = open_store(f"sqlite:///{path}")  # migrating again is a no-op
+    assert reopened.schema_version() == len(MIGRATIONS)
+    assert reopened.organizations.get(org.id) == org
+
+
+def test_mongo_indexes_enforce_idempotency_keys():
+    store = open_store(f"mongomock://localhost/idx_{uuid.uuid4().hex[:8]}")
+    indexes = store.db.responses.index_information()
+    unique = [spec["key"] for spec in indexes.values() if spec.get("unique")]
+    assert [("survey_id", 1), ("submission_id", 1)] in unique
