@@ -51,12 +51,17 @@ def get_store() -> Store:
             store = app.extensions.get("store")
             if store is None:
                 store = open_store(app.config["SETTINGS"].store_url)
+                for prepare in app.extensions["store_setup"]:
+                    prepare(store)
                 app.extensions["store"] = store
     return store
 
 
 def create_service_app(import_name: str, service: str, title: str,
-                       settings: Settings | None = None, description: str = "") -> tuple[Flask, Api]:
+                       settings: Settings | None = None, description: str = "",
+                       store_setup=()) -> tuple[Flask, Api]:
+    """store_setup: functions run once on the store when a process first opens it (idempotent
+    data the service needs, such as the built-in instruments)."""
     settings = settings or load_settings()
     configure_logging(settings.log_level)
     app = Flask(import_name)
@@ -77,6 +82,7 @@ def create_service_app(import_name: str, service: str, title: str,
         API_SPEC_OPTIONS={"info": {"description": description}},
     )
     app.extensions["store_lock"] = threading.Lock()
+    app.extensions["store_setup"] = list(store_setup)
     api = ServiceApi(app)
     api.spec.components.security_scheme("ApiKey", SECURITY_SCHEME)
     _install_request_hooks(app)

@@ -11,7 +11,7 @@ from shared.auth import SCOPES
 from shared.storage import AlreadyExists
 from shared.web import get_store
 
-from . import accounts
+from .accounts import domain as accounts
 from .demo import seed_demo
 from .instruments import install_builtin
 

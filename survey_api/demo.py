@@ -9,7 +9,7 @@ from pathlib import Path
 from shared import ids
 from shared.storage import Store, Survey
 
-from .accounts import create_key, create_organization
+from .accounts.domain import create_key, create_organization
 from .instruments import install_builtin
 
 DEMO_ORG = "Demo Vendor"

@@ -10,7 +10,7 @@ import survey_api
 from shared.auth import issue_key
 from shared.settings import Settings
 from shared.web import get_store
-from survey_api.accounts import create_organization
+from survey_api.accounts.domain import create_organization
 
 SERVICES = {
     "survey_api": survey_api.create_app,
@@ -68,3 +68,17 @@ def tenant(store) -> Tenant:
 @pytest.fixture
 def other_tenant(store) -> Tenant:
     return Tenant(store, "Globex Software")
+
+
+@pytest.fixture
+def open_survey(client, tenant) -> dict:
+    """An open survey of `tenant` with a custom region segment."""
+    created = client.post("/v1/surveys", json={
+        "name": "How our customers buy", "segments": {"region": ["emea", "americas"]},
+        "branding": {"vendor_name": "Acme Analytics", "accent_color": "#0b7285"},
+    }, headers=tenant.headers())
+    assert created.status_code == 201, created.get_json()
+    survey = created.get_json()
+    opened = client.post(f"/v1/surveys/{survey['id']}/open", headers=tenant.headers())
+    assert opened.status_code == 200
+    return opened.get_json()

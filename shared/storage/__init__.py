@@ -5,7 +5,7 @@ from __future__ import annotations
 from .interface import CONFLICT, CREATED, DUPLICATE, AlreadyExists, Store, StorageError
 from .models import (  # noqa: F401  (re-exported for the services)
     ApiKey, Brief, Instrument, Invitation, NewResponse, Organization, Page, Response, Survey,
-    utc_now,
+    to_timestamp, utc_now,
 )
 
 

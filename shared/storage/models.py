@@ -10,8 +10,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 
+def to_timestamp(moment: datetime) -> str:
+    """A datetime in the store's canonical text form (so it compares with stored ones)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return to_timestamp(datetime.now(timezone.utc))
 
 
 @dataclass(frozen=True)

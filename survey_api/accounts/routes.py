@@ -9,7 +9,7 @@ from flask_smorest import Blueprint, abort
 from shared.auth import require_scope
 from shared.web import get_store
 
-from . import accounts
+from . import domain as accounts
 from .schemas import KeySchema, NewKeySchema, WhoAmISchema
 
 blp = Blueprint("account", __name__, url_prefix="/v1",

@@ -1,0 +1,1 @@
+"""Responses: ingestion (single and batch, idempotent), listing and export."""

@@ -1,0 +1,172 @@
+"""Turning a posted response into a stored one: validation against the survey's pinned
+instrument, segment attributes, the cell it falls in, its counters and its content hash.
+
+Plain functions over the store; the routes only translate HTTP.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from shared import ids
+from shared.cells import answer_counters, cell_key
+from shared.storage import (
+    CONFLICT, CREATED, DUPLICATE, Instrument, NewResponse, Response, Store, Survey, utc_now,
+)
+
+from ..errors import Invalid
+from ..instruments.definition import validator_for
+from ..invitations.domain import check_attributes, is_expired
+from ..surveys.domain import instruments_of, segment_questions
+
+MAX_BATCH = 1000
+
+
+@dataclass
+class IngestContext:
+    """What every response to one survey is checked against, looked up once per request."""
+
+    store: Store
+    survey: Survey
+    instruments: dict[str, Instrument]
+    segment_names: dict[str, list[str]]  # kind -> the attributes its cells are keyed by
+    asked: dict[str, dict[str, str]]  # kind -> {segment name: question id}
+
+
+def context_for(store: Store, survey: Survey) -> IngestContext:
+    instruments = instruments_of(store, survey)
+    asked = {kind: {name: q["id"] for name, q in segment_questions(inst).items()}
+             for kind, inst in instruments.items()}
+    vendor_only = set(asked["vendor"]) - set(asked["customer"])
+    return IngestContext(
+        store=store, survey=survey, instruments=instruments,
+        segment_names={"customer": sorted(set(survey.segments) - vendor_only),
+                       "vendor": sorted(asked["vendor"])},
+        asked=asked,
+    )
+
+
+def content_hash(kind: str, answers: dict, attributes: dict, complete: bool,
+                 invitation_id: str | None) -> str:
+    canonical = json.dumps({"i": kind, "a": answers, "s": attributes, "c": complete,
+                            "v": invitation_id}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def prepare(ctx: IngestContext, item: dict, source: str) -> NewResponse:
+    """Validate one response envelope (already shape-checked) and build what the store writes.
+    Raises Invalid naming every bad field."""
+    survey = ctx.survey
+    errors: list[dict] = []
+    if survey.status != "open":
+        raise Invalid(f"The survey is {survey.status}; it accepts responses only while open.",
+                      [{"field": "survey_id", "reason": f"The survey is {survey.status}."}])
+    kind = item.get("instrument", "customer")
+    complete = item.get("complete", True)
+    invitation = None
+    attributes: dict = {}
+    if item.get("invitation_id"):
+        invitation = ctx.store.invitations.get(survey.org_id, item["invitation_id"])
+        if invitation is None or invitation.survey_id != survey.id:
+            errors.append({"field": "invitation_id", "reason": "No such invitation in this survey."})
+            invitation = None
+        elif invitation.status == "revoked":
+            errors.append({"field": "invitation_id", "reason": "The invitation was revoked."})
+        elif is_expired(invitation):
+            errors.append({"field": "invitation_id", "reason": "The invitation has expired."})
+        elif invitation.status == "completed" and not _same_submission(ctx, invitation, item):
+            errors.append({"field": "invitation_id",
+                           "reason": "The invitation has already been used for another response."})
+    # Attributes: the invitation's win, then the payload's, then the profile answers.
+    given = item.get("attributes") or {}
+    errors += check_attributes(survey, given, "attributes")
+    validator = validator_for(ctx.instruments[kind])
+    known = {**given, **(invitation.attributes if invitation else {})}
+    asked_here = ctx.asked[kind]
+    answers, answer_errors = validator.validate(
+        item["answers"], complete=complete,
+        skip_required=frozenset(qid for name, qid in asked_here.items() if name in known))
+    errors += answer_errors
+    if errors:
+        raise Invalid(f"{len(errors)} field(s) are invalid.", errors)
+    for name, qid in asked_here.items():
+        if name not in known and qid in answers:
+            known[name] = answers[qid]
+    attributes = {k: known[k] for k in sorted(known)}
+    now = utc_now()
+    response = Response(
+        id=ids.new_id(), org_id=survey.org_id, survey_id=survey.id, instrument=kind,
+        submission_id=item["submission_id"], answers=answers, attributes=attributes,
+        cell_key=cell_key(kind, attributes, ctx.segment_names[kind]),
+        content_hash=content_hash(kind, answers, attributes, complete,
+                                  invitation.id if invitation else None),
+        source=source, complete=complete, invitation_id=invitation.id if invitation else None,
+        created_at=now, updated_at=now,
+    )
+    # Only complete responses count toward scores; partial ones are kept but not counted.
+    counters = answer_counters(validator.questions, answers) if complete else {}
+    return NewResponse(response, counters)
+
+
+def _same_submission(ctx: IngestContext, invitation, item: dict) -> bool:
+    if not invitation.response_id:
+        return False
+    previous = ctx.store.responses.get(ctx.survey.org_id, invitation.response_id)
+    return previous is not None and previous.submission_id == item["submission_id"]
+
+
+def after_store(ctx: IngestContext, stored: list[tuple[Response, str]]) -> None:
+    """Move the invitations of newly stored responses along: completed, or started."""
+    for response, outcome in stored:
+        if outcome != CREATED or not response.invitation_id:
+            continue
+        if response.complete:
+            change = {"status": "completed", "response_id": response.id}
+        else:
+            invitation = ctx.store.invitations.get(ctx.survey.org_id, response.invitation_id)
+            if invitation is None or invitation.status not in ("created", "sent"):
+                continue
+            change = {"status": "started"}
+        ctx.store.invitations.update(ctx.survey.org_id, response.invitation_id, change)
+
+
+def ingest_one(store: Store, survey: Survey, item: dict, source: str = "api"
+               ) -> tuple[Response, str]:
+    ctx = context_for(store, survey)
+    stored = store.responses.add(prepare(ctx, item, source))
+    after_store(ctx, [stored])
+    return stored
+
+
+def ingest_batch(store: Store, survey: Survey, items: list[dict], envelope_errors: dict,
+                 source: str = "api") -> list[dict]:
+    """Each item: created, duplicate, conflict, or rejected with its reasons. Valid items are
+    written in one transaction whatever happens to the others."""
+    ctx = context_for(store, survey)
+    results: list[dict | None] = [None] * len(items)
+    ready: list[tuple[int, NewResponse]] = []
+    for position, item in enumerate(items):
+        if position in envelope_errors:
+            results[position] = _rejected(position, item, envelope_errors[position])
+            continue
+        try:
+            ready.append((position, prepare(ctx, item, source)))
+        except Invalid as exc:
+            results[position] = _rejected(position, item, exc.errors)
+    stored = store.responses.add_many([new for _, new in ready]) if ready else []
+    after_store(ctx, stored)
+    for (position, _), (response, outcome) in zip(ready, stored):
+        results[position] = {"index": position, "submission_id": response.submission_id,
+                             "status": outcome, "id": response.id}
+    return results  # type: ignore[return-value]
+
+
+def _rejected(position: int, item, errors: list[dict]) -> dict:
+    submission_id = item.get("submission_id") if isinstance(item, dict) else None
+    return {"index": position, "submission_id": submission_id
+            if isinstance(submission_id, str) else None, "status": "rejected", "errors": errors}
+
+
+OUTCOME_STATUS = {CREATED: 201, DUPLICATE: 200, CONFLICT: 409}

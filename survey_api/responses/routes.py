@@ -1,0 +1,122 @@
+"""HTTP routes for responses."""
+
+from __future__ import annotations
+
+from flask import Response as HttpResponse
+from flask import g, stream_with_context
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from marshmallow import ValidationError
+
+from shared.auth import require_scope
+from shared.problems import flatten_messages
+from shared.storage import CONFLICT, to_timestamp
+from shared.web import get_store
+
+from ..surveys.domain import get_survey
+from . import domain, export
+from .schemas import (
+    BatchInputSchema, BatchResultSchema, ExportQuerySchema, ResponseInputSchema,
+    ResponsePageSchema, ResponseQuerySchema, ResponseSchema,
+)
+
+blp = Blueprint("responses", __name__, url_prefix="/v1/surveys/<survey_id>",
+                description="Responses from integrations: single, batch, listing and export")
+
+_item_schema = ResponseInputSchema()
+
+
+@blp.route("/responses")
+class Responses(MethodView):
+    @require_scope("read")
+    @blp.arguments(ResponseQuerySchema, location="query")
+    @blp.response(200, ResponsePageSchema)
+    def get(self, query, survey_id):
+        """A survey's responses, oldest first, filtered by segment, date, source or status."""
+        survey = get_survey(get_store(), g.org_id, survey_id)
+        filters = {k: query.get(k) for k in ("instrument", "source", "complete")}
+        for bound in ("created_from", "created_to"):
+            if query.get(bound):
+                filters[bound] = to_timestamp(query[bound])
+        filters["attributes"] = dict(s.split(":", 1) for s in query.get("segment", []))
+        return get_store().responses.list(g.org_id, survey.id, after=query.get("cursor"),
+                                          limit=query["limit"], filters=filters)
+
+    @require_scope("ingest")
+    @blp.arguments(ResponseInputSchema)
+    @blp.response(201, ResponseSchema, description="Stored")
+    @blp.alt_response(200, schema=ResponseSchema,
+                      description="Already stored with the same content: the stored response")
+    @blp.alt_response(409, description="The submission id is stored with other content")
+    def post(self, item, survey_id):
+        """Post one response. Safe to retry with the same submission_id."""
+        survey = get_survey(get_store(), g.org_id, survey_id)
+        response, outcome = domain.ingest_one(get_store(), survey, item)
+        if outcome == CONFLICT:
+            abort(409, message="This submission_id is already stored with different content.",
+                  existing_id=response.id)
+        return response, domain.OUTCOME_STATUS[outcome]
+
+
+@blp.route("/responses:batch")
+class ResponseBatch(MethodView):
+    @require_scope("ingest")
+    @blp.arguments(BatchInputSchema)
+    @blp.response(200, BatchResultSchema)
+    def post(self, body, survey_id):
+        """Post up to 1,000 responses in one transaction. Each item gets its own result;
+        invalid items are rejected with reasons and do not stop the valid ones."""
+        survey = get_survey(get_store(), g.org_id, survey_id)
+        items, envelope_errors = [], {}
+        for position, raw in enumerate(body["responses"]):
+            try:
+                items.append(_item_schema.load(raw) if isinstance(raw, dict) else
+                             _item_schema.load({}))
+            except ValidationError as exc:
+                envelope_errors[position] = [
+                    {"field": e["field"], "reason": e["reason"]}
+                    for e in flatten_messages(exc.messages if isinstance(raw, dict)
+                                              else {"_schema": ["Must be an object."]})]
+                items.append(raw if isinstance(raw, dict) else {})
+        results = domain.ingest_batch(get_store(), survey, items, envelope_errors)
+        counts = {s: sum(1 for r in results if r["status"] == s)
+                  for s in ("created", "duplicate", "conflict", "rejected")}
+        return {**counts, "results": results}
+
+
+@blp.route("/responses/<response_id>")
+class ResponseById(MethodView):
+    @require_scope("read")
+    @blp.response(200, ResponseSchema)
+    def get(self, survey_id, response_id):
+        """One response."""
+        response = get_store().responses.get(g.org_id, response_id)
+        if response is None or response.survey_id != survey_id:
+            abort(404, message=f"No response {response_id} in survey {survey_id}.")
+        return response
+
+
+@blp.route("/responses/export")
+class ResponseExport(MethodView):
+    @require_scope("read")
+    @blp.arguments(ExportQuerySchema, location="query")
+    @blp.response(200, description="CSV (one instrument's columns) or NDJSON, streamed")
+    def get(self, query, survey_id):
+        """Every response of one instrument, streamed as CSV or NDJSON. Memory stays flat for
+        any number of responses; CSV cells that a spreadsheet would run as formulas are
+        prefixed with a quote."""
+        store = get_store()
+        survey = get_survey(store, g.org_id, survey_id)
+        kind = query["instrument"]
+        rows = store.responses.iter_survey(survey.id, instrument=kind)
+        filename = f"responses-{survey.id}-{kind}"
+        if query["format"] == "ndjson":
+            body, mimetype, filename = export.ndjson_rows(rows), "application/x-ndjson", \
+                filename + ".ndjson"
+        else:
+            ctx = domain.context_for(store, survey)
+            body, mimetype, filename = export.csv_rows(
+                rows, ctx.instruments[kind].definition, ctx.segment_names[kind]), \
+                "text/csv", filename + ".csv"
+        return HttpResponse(stream_with_context(body), mimetype=mimetype, headers={
+            "Content-Disposition": f'attachment; filename="{filename}"'})

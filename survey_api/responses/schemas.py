@@ -1,0 +1,98 @@
+"""marshmallow schemas for responses. The answers themselves are checked by the instrument's
+compiled validator (see instruments/definition.py), not here."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from ..schemas_common import PageQuerySchema, page_schema
+from .domain import MAX_BATCH
+
+EXAMPLE_ANSWERS = {"tenure": "long_standing", "company_size": "large", "role": "manager",
+                   "first_contact_percent": 60, "exp_clear_reason": 4, "nps": 9,
+                   "content_useful": ["case_studies", "reviews"]}
+
+
+class ResponseInputSchema(ma.Schema):
+    submission_id = ma.fields.String(
+        required=True, validate=validate.Length(min=1, max=128),
+        metadata={"description": "Your id for this submission. Posting it again with the same "
+                                 "content returns the stored response; with other content, 409.",
+                  "example": "crm-7f3a9c"})
+    instrument = ma.fields.String(load_default="customer",
+                                  validate=validate.OneOf(("customer", "vendor")))
+    answers = ma.fields.Dict(keys=ma.fields.String(validate=validate.Length(max=64)),
+                             required=True, metadata={"example": EXAMPLE_ANSWERS})
+    attributes = ma.fields.Dict(keys=ma.fields.String(validate=validate.Length(max=32)),
+                                values=ma.fields.String(validate=validate.Length(max=64)),
+                                metadata={"description": "Segment attributes you already know",
+                                          "example": {"region": "emea"}})
+    invitation_id = ma.fields.String(validate=validate.Length(max=64),
+                                     metadata={"description": "Its attributes are used, and it "
+                                                              "is marked completed"})
+    complete = ma.fields.Boolean(load_default=True,
+                                 metadata={"description": "False for a partial response: "
+                                                          "stored, not scored"})
+
+
+class ResponseSchema(ma.Schema):
+    id = ma.fields.String()
+    survey_id = ma.fields.String()
+    submission_id = ma.fields.String()
+    instrument = ma.fields.String()
+    answers = ma.fields.Dict()
+    attributes = ma.fields.Dict()
+    source = ma.fields.String()
+    complete = ma.fields.Boolean()
+    invitation_id = ma.fields.String(allow_none=True)
+    created_at = ma.fields.String()
+
+
+class BatchInputSchema(ma.Schema):
+    # Items are checked one by one afterwards, so one bad item cannot sink the others.
+    responses = ma.fields.List(ma.fields.Raw(), required=True,
+                               validate=validate.Length(min=1, max=MAX_BATCH),
+                               metadata={"description": f"Up to {MAX_BATCH} responses, each "
+                                                        "shaped as for a single post"})
+
+
+class BatchItemResultSchema(ma.Schema):
+    index = ma.fields.Integer()
+    submission_id = ma.fields.String(allow_none=True)
+    status = ma.fields.String(metadata={"description": "created, duplicate, conflict or "
+                                                       "rejected"})
+    id = ma.fields.String(metadata={"description": "The stored response's id"})
+    errors = ma.fields.List(ma.fields.Dict())
+
+
+class BatchResultSchema(ma.Schema):
+    created = ma.fields.Integer()
+    duplicate = ma.fields.Integer()
+    conflict = ma.fields.Integer()
+    rejected = ma.fields.Integer()
+    results = ma.fields.List(ma.fields.Nested(BatchItemResultSchema))
+
+
+class ResponseQuerySchema(PageQuerySchema):
+    limit = ma.fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+    instrument = ma.fields.String(validate=validate.OneOf(("customer", "vendor")))
+    source = ma.fields.String(validate=validate.OneOf(("web", "api", "import")))
+    complete = ma.fields.Boolean()
+    created_from = ma.fields.AwareDateTime(default_timezone=None,
+                                           metadata={"description": "Inclusive"})
+    created_to = ma.fields.AwareDateTime(default_timezone=None,
+                                         metadata={"description": "Exclusive"})
+    segment = ma.fields.List(
+        ma.fields.String(validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,31}:[A-Za-z0-9_+\-]{1,64}$",
+                                                  error="Use name:value, e.g. size:large.")),
+        metadata={"description": "Repeat for several, e.g. segment=size:large&segment=tenure:new"})
+
+
+class ExportQuerySchema(ma.Schema):
+    format = ma.fields.String(load_default="csv", validate=validate.OneOf(("csv", "ndjson")))
+    instrument = ma.fields.String(load_default="customer",
+                                  validate=validate.OneOf(("customer", "vendor")))
+
+
+ResponsePageSchema = page_schema(ResponseSchema, "ResponsePage")

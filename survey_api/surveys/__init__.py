@@ -1,0 +1,1 @@
+"""Surveys: one campaign of an organization, from draft to open to closed."""

@@ -1,0 +1,113 @@
+"""Survey rules: pinned instrument versions, segment definitions, and the draft/open/closed cycle."""
+
+from __future__ import annotations
+
+from shared import ids
+from shared.storage import Instrument, Store, Survey
+
+from ..errors import Conflict, Invalid, NotFound
+from ..instruments.definition import questions_of
+
+DEFAULT_CUSTOMER = "how-you-buy"
+DEFAULT_VENDOR = "how-we-sell"
+TRANSITIONS = {"open": ("draft",), "closed": ("open",)}
+EDITABLE = ("name", "customer_instrument", "vendor_instrument", "segments", "branding",
+            "settings")
+
+
+def get_survey(store: Store, org_id: str, survey_id: str) -> Survey:
+    survey = store.surveys.get(org_id, survey_id)
+    if survey is None:
+        raise NotFound(f"No survey {survey_id}.")
+    return survey
+
+
+def _resolve(store: Store, org_id: str, ref: dict | None, default: str, kind: str,
+             field: str) -> Instrument:
+    ref = ref or {"id": default}
+    instrument = store.instruments.get(org_id, ref["id"], ref.get("version"))
+    if instrument is None:
+        raise Invalid("The survey names an instrument that does not exist.",
+                      [{"field": f"{field}.id", "reason": f"No instrument '{ref['id']}'"
+                        + (f" version {ref['version']}" if ref.get("version") else "") + "."}])
+    if instrument.kind != kind:
+        raise Invalid("The survey's instruments are of the wrong kind.",
+                      [{"field": f"{field}.id",
+                        "reason": f"'{instrument.id}' is a {instrument.kind} instrument; "
+                                  f"a {kind} one is needed here."}])
+    return instrument
+
+
+def segment_questions(instrument: Instrument) -> dict[str, dict]:
+    """Segment name -> the profile question that asks it (e.g. size -> company_size)."""
+    return {q["segment"]: q for q in questions_of(instrument.definition).values()
+            if q.get("segment")}
+
+
+def _segments(customer: Instrument, vendor: Instrument, given: dict | None) -> dict:
+    """Every segment attribute with its allowed values. Attributes asked by a profile question
+    take that question's options; custom ones are whatever the survey defines."""
+    asked = {**segment_questions(vendor), **segment_questions(customer)}
+    segments = {name: [o["value"] for o in q["options"]] for name, q in asked.items()}
+    errors = []
+    for name, values in (given or {}).items():
+        if name in segments and sorted(values) != sorted(segments[name]):
+            errors.append({"field": f"segments.{name}",
+                           "reason": f"'{name}' is asked by question '{asked[name]['id']}', so "
+                                     f"its values are its options: {', '.join(segments[name])}."})
+        segments[name] = list(values)
+    if errors:
+        raise Invalid("Segment definitions disagree with the instruments.", errors)
+    return segments
+
+
+def create_survey(store: Store, org_id: str, data: dict) -> Survey:
+    customer = _resolve(store, org_id, data.get("customer_instrument"), DEFAULT_CUSTOMER,
+                        "customer", "customer_instrument")
+    vendor = _resolve(store, org_id, data.get("vendor_instrument"), DEFAULT_VENDOR, "vendor",
+                      "vendor_instrument")
+    survey = Survey(
+        id=ids.new_id(), org_id=org_id, name=data["name"], status="draft",
+        customer_instrument={"id": customer.id, "version": customer.version},
+        vendor_instrument={"id": vendor.id, "version": vendor.version},
+        segments=_segments(customer, vendor, data.get("segments")),
+        branding=data.get("branding") or {},
+        settings=data.get("settings") or {},
+    )
+    return store.surveys.add(survey)
+
+
+def update_survey(store: Store, org_id: str, survey_id: str, changes: dict) -> Survey:
+    survey = get_survey(store, org_id, survey_id)
+    if survey.status != "draft":
+        raise Conflict(f"The survey is {survey.status}; only a draft survey can be changed.")
+    merged = {field: getattr(survey, field) for field in EDITABLE}
+    merged.update(changes)
+    customer = _resolve(store, org_id, merged["customer_instrument"], DEFAULT_CUSTOMER,
+                        "customer", "customer_instrument")
+    vendor = _resolve(store, org_id, merged["vendor_instrument"], DEFAULT_VENDOR, "vendor",
+                      "vendor_instrument")
+    if "segments" in changes or "customer_instrument" in changes or "vendor_instrument" in changes:
+        merged["segments"] = _segments(customer, vendor, changes.get("segments"))
+    merged["customer_instrument"] = {"id": customer.id, "version": customer.version}
+    merged["vendor_instrument"] = {"id": vendor.id, "version": vendor.version}
+    return store.surveys.update(org_id, survey_id, merged)
+
+
+def transition(store: Store, org_id: str, survey_id: str, to: str) -> Survey:
+    survey = get_survey(store, org_id, survey_id)
+    if survey.status == to:
+        return survey  # opening an open survey is a harmless retry
+    if survey.status not in TRANSITIONS[to]:
+        raise Conflict(f"A {survey.status} survey cannot become {to}.")
+    return store.surveys.update(org_id, survey_id, {"status": to})
+
+
+def instruments_of(store: Store, survey: Survey) -> dict[str, Instrument]:
+    """The pinned instrument versions of a survey, by kind."""
+    return {
+        "customer": store.instruments.get(survey.org_id, survey.customer_instrument["id"],
+                                          survey.customer_instrument["version"]),
+        "vendor": store.instruments.get(survey.org_id, survey.vendor_instrument["id"],
+                                        survey.vendor_instrument["version"]),
+    }

@@ -1,0 +1,70 @@
+"""HTTP routes for surveys."""
+
+from __future__ import annotations
+
+from flask import g
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from shared.auth import require_scope
+from shared.web import get_store
+
+from ..schemas_common import PageQuerySchema
+from . import domain
+from .schemas import SurveyInputSchema, SurveyPageSchema, SurveyPatchSchema, SurveySchema
+
+blp = Blueprint("surveys", __name__, url_prefix="/v1/surveys",
+                description="Survey campaigns: instruments, segments, branding, status")
+
+
+@blp.route("")
+class Surveys(MethodView):
+    @require_scope("read")
+    @blp.arguments(PageQuerySchema, location="query")
+    @blp.response(200, SurveyPageSchema)
+    def get(self, query):
+        """The organization's surveys, oldest first, a page at a time."""
+        return get_store().surveys.list(g.org_id, after=query.get("cursor"),
+                                        limit=query["limit"])
+
+    @require_scope("admin")
+    @blp.arguments(SurveyInputSchema)
+    @blp.response(201, SurveySchema)
+    def post(self, data):
+        """Create a draft survey. Instruments default to the latest built-in versions and are
+        pinned to a version from then on."""
+        return domain.create_survey(get_store(), g.org_id, data)
+
+
+@blp.route("/<survey_id>")
+class SurveyById(MethodView):
+    @require_scope("read")
+    @blp.response(200, SurveySchema)
+    def get(self, survey_id):
+        """One survey."""
+        return domain.get_survey(get_store(), g.org_id, survey_id)
+
+    @require_scope("admin")
+    @blp.arguments(SurveyPatchSchema(partial=True))
+    @blp.response(200, SurveySchema)
+    def patch(self, changes, survey_id):
+        """Change a draft survey (409 once it is open)."""
+        return domain.update_survey(get_store(), g.org_id, survey_id, changes)
+
+
+@blp.route("/<survey_id>/open")
+class OpenSurvey(MethodView):
+    @require_scope("admin")
+    @blp.response(200, SurveySchema)
+    def post(self, survey_id):
+        """Open a draft survey for responses."""
+        return domain.transition(get_store(), g.org_id, survey_id, "open")
+
+
+@blp.route("/<survey_id>/close")
+class CloseSurvey(MethodView):
+    @require_scope("admin")
+    @blp.response(200, SurveySchema)
+    def post(self, survey_id):
+        """Close an open survey: no more responses are accepted."""
+        return domain.transition(get_store(), g.org_id, survey_id, "closed")

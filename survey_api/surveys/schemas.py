@@ -1,0 +1,61 @@
+"""marshmallow schemas for surveys."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from ..schemas_common import page_schema
+
+SEGMENT_NAME = r"^[a-z][a-z0-9_]{0,31}$"
+SEGMENT_VALUE = r"^[A-Za-z0-9_+\-]{1,64}$"
+
+
+class InstrumentRefSchema(ma.Schema):
+    id = ma.fields.String(required=True, validate=validate.Length(min=1, max=64))
+    version = ma.fields.Integer(validate=validate.Range(1, 10_000),
+                                metadata={"description": "Omit for the latest version"})
+
+
+class BrandingSchema(ma.Schema):
+    vendor_name = ma.fields.String(validate=validate.Length(min=1, max=100),
+                                   metadata={"example": "Acme Analytics"})
+    accent_color = ma.fields.String(validate=validate.Regexp(
+        r"^#[0-9a-fA-F]{6}$", error="Use a #rrggbb colour."), metadata={"example": "#1f6feb"})
+
+
+class SurveySettingsSchema(ma.Schema):
+    anonymous_link = ma.fields.Boolean(load_default=False,
+                                       metadata={"description": "Allow an anonymous web link"})
+    invitation_ttl_days = ma.fields.Integer(load_default=30, validate=validate.Range(1, 365))
+
+
+class SurveyInputSchema(ma.Schema):
+    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200),
+                            metadata={"example": "How our customers buy, 2026"})
+    customer_instrument = ma.fields.Nested(InstrumentRefSchema)
+    vendor_instrument = ma.fields.Nested(InstrumentRefSchema)
+    segments = ma.fields.Dict(
+        keys=ma.fields.String(validate=validate.Regexp(SEGMENT_NAME)),
+        values=ma.fields.List(ma.fields.String(validate=validate.Regexp(SEGMENT_VALUE)),
+                              validate=validate.Length(min=1, max=50)),
+        validate=validate.Length(max=10),
+        metadata={"description": "Segment attribute -> allowed values. tenure, size and role "
+                                 "come from the instruments; add custom ones such as region.",
+                  "example": {"region": ["emea", "americas", "apac"]}})
+    branding = ma.fields.Nested(BrandingSchema)
+    settings = ma.fields.Nested(SurveySettingsSchema)
+
+
+class SurveyPatchSchema(SurveyInputSchema):
+    name = ma.fields.String(validate=validate.Length(min=1, max=200))
+
+
+class SurveySchema(SurveyInputSchema):
+    id = ma.fields.String(dump_only=True)
+    status = ma.fields.String(dump_only=True, metadata={"description": "draft, open or closed"})
+    created_at = ma.fields.String(dump_only=True)
+    updated_at = ma.fields.String(dump_only=True)
+
+
+SurveyPageSchema = page_schema(SurveySchema, "SurveyPage")
