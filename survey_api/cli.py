@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
+from tqdm import tqdm
 
 from shared.auth import SCOPES
 from shared.storage import AlreadyExists
@@ -13,7 +14,9 @@ from shared.web import get_store
 
 from .accounts import domain as accounts
 from .demo import seed_demo
+from .errors import DomainError
 from .instruments import install_builtin
+from .responses.importer import import_csv
 
 
 def register(app: Flask) -> None:
@@ -58,6 +61,44 @@ def register(app: Flask) -> None:
         if key is None:
             raise click.ClickException(f"no key {key_id} in organization {org_id}")
         click.echo(f"revoked {key.id} at {key.revoked_at}")
+
+    @app.cli.command("import-responses")
+    @click.argument("survey_id")
+    @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--instrument", type=click.Choice(["customer", "vendor"]), default="customer",
+                  show_default=True)
+    @click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path),
+                  help="Where rejected rows and their reasons go [CSV_FILE.rejects.csv]")
+    @click.option("--batch-size", default=500, show_default=True)
+    @click.option("--restart", is_flag=True, help="Ignore the checkpoint of an earlier run.")
+    def import_responses(survey_id, csv_file, instrument, rejects, batch_size, restart):
+        """Import historical responses from CSV (the export's format). Re-running resumes
+        where the last run stopped; rows already stored are recognised by submission id."""
+        store = get_store()
+        survey = store.surveys.get_any(survey_id)
+        if survey is None:
+            raise click.ClickException(f"no survey {survey_id}")
+        rejects = rejects or csv_file.with_name(csv_file.name + ".rejects.csv")
+        checkpoint = csv_file.with_name(csv_file.name + ".checkpoint")
+        if restart:
+            checkpoint.unlink(missing_ok=True)
+        with csv_file.open("rb") as counting:
+            total = max(0, sum(1 for _ in counting) - 1)
+        try:
+            with tqdm(total=total, unit="row", desc="importing") as bar:
+                if checkpoint.exists():
+                    bar.update(int(checkpoint.read_text()))
+                summary = import_csv(store, survey, csv_file, kind=instrument,
+                                     rejects_path=rejects, checkpoint_path=checkpoint,
+                                     batch_size=batch_size, progress=bar.update)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+        checkpoint.unlink(missing_ok=True)
+        click.echo(f"{summary.created} created, {summary.duplicate} already stored, "
+                   f"{summary.conflict} conflicting, {summary.rejected} rejected"
+                   + (f", {summary.skipped} done by an earlier run" if summary.skipped else ""))
+        if summary.rejected or summary.conflict:
+            click.echo(f"reasons for rejected rows: {rejects}")
 
     @app.cli.command("seed-demo")
     @click.option("--key-file", default="var/demo-api-key", show_default=True)

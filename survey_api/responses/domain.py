@@ -132,6 +132,15 @@ def after_store(ctx: IngestContext, stored: list[tuple[Response, str]]) -> None:
         ctx.store.invitations.update(ctx.survey.org_id, response.invitation_id, change)
 
 
+def ingest_prepared(ctx: IngestContext, ready: list[NewResponse]) -> list[tuple[Response, str]]:
+    """Store validated responses in one transaction, then move their invitations along."""
+    if not ready:
+        return []
+    stored = ctx.store.responses.add_many(ready)
+    after_store(ctx, stored)
+    return stored
+
+
 def ingest_one(store: Store, survey: Survey, item: dict, source: str = "api"
                ) -> tuple[Response, str]:
     ctx = context_for(store, survey)
@@ -155,8 +164,7 @@ def ingest_batch(store: Store, survey: Survey, items: list[dict], envelope_error
             ready.append((position, prepare(ctx, item, source)))
         except Invalid as exc:
             results[position] = _rejected(position, item, exc.errors)
-    stored = store.responses.add_many([new for _, new in ready]) if ready else []
-    after_store(ctx, stored)
+    stored = ingest_prepared(ctx, [new for _, new in ready])
     for (position, _), (response, outcome) in zip(ready, stored):
         results[position] = {"index": position, "submission_id": response.submission_id,
                              "status": outcome, "id": response.id}

@@ -1,0 +1,140 @@
+"""Importing historical responses from CSV: the export's own format reads back in.
+
+Columns: submission_id (required), optionally complete and invitation_id, segment_<name> for
+segment attributes, and one column per question id. Multiple choices and rankings are separated
+by ';'. A leading quote that the export added to defuse a spreadsheet formula is removed.
+
+Resumable twice over: a checkpoint file records how many rows are done, and submission ids make
+re-sent rows harmless duplicates anyway.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+from shared.storage import CONFLICT, Store, Survey
+
+from ..errors import Invalid
+from .domain import MAX_BATCH, context_for, ingest_prepared, prepare
+from .export import FORMULA_STARTS
+
+NUMERIC = ("likert_5", "scale_0_10", "percent")
+LISTS = ("multiple_choice", "ranking")
+
+
+@dataclass
+class ImportSummary:
+    rows: int = 0
+    created: int = 0
+    duplicate: int = 0
+    conflict: int = 0
+    rejected: int = 0
+    skipped: int = 0  # rows done by an earlier run, per the checkpoint
+
+
+def _unquote(text: str) -> str:
+    if len(text) > 1 and text[0] == "'" and text[1:].startswith(FORMULA_STARTS):
+        return text[1:]
+    return text
+
+
+def row_to_item(row: dict, questions: dict, kind: str) -> tuple[dict, list[dict]]:
+    """A CSV row as a response envelope, and errors for cells that cannot be read at all."""
+    errors = []
+    answers: dict = {}
+    attributes: dict = {}
+    for column, raw in row.items():
+        if column is None:
+            errors.append({"field": "row", "reason": "More cells than header columns."})
+            continue
+        text = _unquote((raw or "").strip())
+        if not text or column in ("submission_id", "complete", "invitation_id"):
+            continue
+        if column.startswith("segment_"):
+            attributes[column[len("segment_"):]] = text
+            continue
+        question = questions.get(column)
+        if question is None:
+            continue  # the export's fixed columns (id, source, created_at, ...) are ignored
+        if question["type"] in NUMERIC:
+            try:
+                answers[column] = int(text)
+            except ValueError:
+                errors.append({"field": f"answers.{column}", "reason": "Must be a whole number."})
+        elif question["type"] in LISTS:
+            answers[column] = [part.strip() for part in text.split(";") if part.strip()]
+        else:
+            answers[column] = text
+    item = {"submission_id": _unquote((row.get("submission_id") or "").strip()),
+            "instrument": kind, "answers": answers, "attributes": attributes,
+            "complete": (row.get("complete") or "true").strip().lower() not in ("false", "0",
+                                                                                "no")}
+    if row.get("invitation_id"):
+        item["invitation_id"] = row["invitation_id"].strip()
+    if not item["submission_id"]:
+        errors.append({"field": "submission_id", "reason": "Every row needs a submission_id."})
+    return item, errors
+
+
+def import_csv(store: Store, survey: Survey, path: Path, *, kind: str = "customer",
+               rejects_path: Path, checkpoint_path: Path, batch_size: int = 500,
+               progress: Callable[[int], None] = lambda n: None) -> ImportSummary:
+    ctx = context_for(store, survey)
+    questions = ctx.instruments[kind].definition
+    questions = {q["id"]: q for s in questions["sections"] for q in s["questions"]}
+    done = int(checkpoint_path.read_text()) if checkpoint_path.exists() else 0
+    summary = ImportSummary(skipped=done)
+    batch_size = max(1, min(batch_size, MAX_BATCH))
+    with path.open(newline="", encoding="utf-8-sig") as source, \
+            rejects_path.open("a" if done else "w", newline="", encoding="utf-8") as rejects:
+        reject_writer = csv.writer(rejects)
+        if not done:
+            reject_writer.writerow(["line", "submission_id", "field", "reason"])
+        rows = csv.DictReader(source)
+        pending: list[tuple[int, dict]] = []
+        for line, row in _numbered(rows):
+            summary.rows += 1
+            if summary.rows <= done:
+                continue
+            pending.append((line, row))
+            if len(pending) >= batch_size:
+                _flush(ctx, pending, questions, kind, summary, reject_writer)
+                rejects.flush()
+                checkpoint_path.write_text(str(summary.rows))
+                progress(len(pending))
+                pending = []
+        if pending:
+            _flush(ctx, pending, questions, kind, summary, reject_writer)
+            checkpoint_path.write_text(str(summary.rows))
+            progress(len(pending))
+    return summary
+
+
+def _numbered(rows: csv.DictReader) -> Iterator[tuple[int, dict]]:
+    for row in rows:
+        yield rows.line_num, row
+
+
+def _flush(ctx, pending, questions, kind, summary, reject_writer) -> None:
+    ready, lines = [], []
+    for line, row in pending:
+        item, errors = row_to_item(row, questions, kind)
+        if not errors:
+            try:
+                ready.append(prepare(ctx, item, "import"))
+                lines.append(line)
+                continue
+            except Invalid as exc:
+                errors = exc.errors
+        summary.rejected += 1
+        for error in errors:
+            reject_writer.writerow([line, item.get("submission_id", ""), error["field"],
+                                    error["reason"]])
+    for line, (response, outcome) in zip(lines, ingest_prepared(ctx, ready)):
+        setattr(summary, outcome, getattr(summary, outcome) + 1)
+        if outcome == CONFLICT:
+            reject_writer.writerow([line, response.submission_id, "submission_id",
+                                    "Already stored with different content."])
