@@ -35,6 +35,7 @@ class Settings:
     survey_api_url: str = "http://127.0.0.1:8001"
     scoring_url: str = "http://127.0.0.1:8002"
     pdf_url: str = "http://127.0.0.1:8003"
+    webhook_poll_seconds: int = 2  # 0 turns the in-process webhook dispatcher off
     web_concurrency: int = 2
     gunicorn_threads: int = 4
 

@@ -32,9 +32,41 @@ def create_app(settings: Settings | None = None):
     from .invitations.routes import blp as invitations_blp
     from .responses.routes import blp as responses_blp
     from .surveys.routes import blp as surveys_blp
+    from .webhooks.routes import blp as webhooks_blp
 
     for blueprint in (accounts_blp, instruments_blp, surveys_blp, invitations_blp,
-                      responses_blp):
+                      responses_blp, webhooks_blp):
         api.register_blueprint(blueprint)
+    _start_webhook_dispatcher_after_fork(app)
     cli.register(app)
     return app
+
+
+def _start_webhook_dispatcher_after_fork(app) -> None:
+    """Start the dispatcher thread with the first request, i.e. inside the serving process
+    (after gunicorn forks), once per process."""
+    import threading
+
+    from shared.web import get_store
+
+    from .webhooks.dispatch import start_dispatcher
+
+    every = app.config["SETTINGS"].webhook_poll_seconds
+    if every <= 0:
+        return
+    lock = threading.Lock()
+
+    @app.before_request
+    def ensure_dispatcher():
+        if "webhook_dispatcher" in app.extensions:
+            return
+        with lock:
+            if "webhook_dispatcher" not in app.extensions:
+                stop = threading.Event()
+
+                def store():
+                    with app.app_context():
+                        return get_store()
+
+                app.extensions["webhook_dispatcher"] = (start_dispatcher(store, every, stop),
+                                                        stop)

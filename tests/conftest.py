@@ -21,8 +21,10 @@ SERVICES = {
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
+    # Webhook deliveries are sent by the tests themselves (deliver_due), not a background thread.
     return Settings(app_env="test", store_url=f"sqlite:///{tmp_path}/test.db",
-                    secret_key="test-secret-key-0123456789", service_token="test-service-token-0123")
+                    secret_key="test-secret-key-0123456789", service_token="test-service-token-0123",
+                    webhook_poll_seconds=0)
 
 
 @pytest.fixture

@@ -342,3 +342,41 @@ def test_mongo_indexes_enforce_idempotency_keys():
     indexes = store.db.responses.index_information()
     unique = [spec["key"] for spec in indexes.values() if spec.get("unique")]
     assert [("survey_id", 1), ("submission_id", 1)] in unique
+
+
+# -- webhooks and their delivery outbox -------------------------------------------------------
+
+def test_webhooks_scoped_updated_and_deleted(store):
+    from shared.storage import Webhook
+
+    a, b = make_org(store, "A"), make_org(store, "B")
+    hook = store.webhooks.add(Webhook(id=ids.new_id(), org_id=a.id, url="http://x/hook",
+                                      secret="s3cret", events=("response.created",)))
+    assert store.webhooks.get(a.id, hook.id) == hook and store.webhooks.get(b.id, hook.id) is None
+    assert store.webhooks.list(a.id) == [hook] and store.webhooks.list(b.id) == []
+    updated = store.webhooks.update(a.id, hook.id, {"last_status": 500, "last_error": "boom"})
+    assert (updated.last_status, updated.last_error, updated.events) == (500, "boom",
+                                                                         ("response.created",))
+    assert store.webhooks.update(b.id, hook.id, {"active": False}) is None
+    assert not store.webhooks.delete(b.id, hook.id)
+    assert store.webhooks.delete(a.id, hook.id) and store.webhooks.get(a.id, hook.id) is None
+
+
+def test_due_deliveries_are_claimed_once(store):
+    from shared.storage import Delivery
+
+    a = make_org(store, "A")
+    early = Delivery(id=ids.new_id(), org_id=a.id, webhook_id="w", event="response.created",
+                     payload={"n": 1}, next_attempt_at="2026-01-01T00:00:00.000000Z")
+    late = Delivery(id=ids.new_id(), org_id=a.id, webhook_id="w", event="response.created",
+                    payload={"n": 2}, next_attempt_at="2026-01-03T00:00:00.000000Z")
+    store.deliveries.add_many([early, late])
+    now, lease = "2026-01-02T00:00:00.000000Z", "2026-01-02T00:01:00.000000Z"
+    claimed = store.deliveries.claim_due(now, lease)
+    assert [d.id for d in claimed] == [early.id] and claimed[0].payload == {"n": 1}
+    assert store.deliveries.claim_due(now, lease) == []  # leased: a second poller gets nothing
+    store.deliveries.update(early.id, {"status": "delivered", "attempts": 1, "last_status": 204})
+    later = store.deliveries.claim_due("2026-01-05T00:00:00.000000Z", "2026-01-05T00:01:00Z")
+    assert [d.id for d in later] == [late.id]  # delivered ones are never claimed again
+    listed = store.deliveries.list(a.id, "w")
+    assert [d.id for d in listed] == [late.id, early.id] and listed[1].status == "delivered"

@@ -23,6 +23,7 @@ BODIES = {
                 {"id": "q", "type": "likert_5", "text": "?"}]}]}},
     ("POST", "/v1/keys"): {"json": {"name": "theirs", "scopes": ["read"]}},
     ("POST", "/v1/surveys"): {"json": {"name": "theirs"}},
+    ("POST", "/v1/webhooks"): {"json": {"url": "http://127.0.0.1:9/theirs"}},
 }
 
 
@@ -38,9 +39,13 @@ def test_every_route_hides_another_tenants_data(app, client, tenant, other_tenan
                                                              random.Random(1))},
         headers=h).get_json()
     key_id = client.get("/v1/keys", headers=h).get_json()[0]["id"]
+    webhook = client.post("/v1/webhooks", json={"url": "http://127.0.0.1:9/ours"},
+                          headers=h).get_json()
     values = {"survey_id": sid, "invitation_id": invitation["id"],
-              "response_id": response["id"], "key_id": key_id, "instrument_id": "pulse"}
-    secrets = set(values.values()) - {"pulse"} | {"Ours", "Acme Analytics"}
+              "response_id": response["id"], "key_id": key_id, "instrument_id": "pulse",
+              "webhook_id": webhook["id"]}
+    secrets = set(values.values()) - {"pulse"} | {"Ours", "Acme Analytics", webhook["secret"],
+                                                  "/ours"}
 
     checked = 0
     for rule in app.url_map.iter_rules():
@@ -67,3 +72,4 @@ def test_every_route_hides_another_tenants_data(app, client, tenant, other_tenan
     assert [r["submission_id"] for r in mine] == ["mine"]
     assert client.get("/v1/me", headers=h).status_code == 200
     assert client.get("/v1/instruments/pulse", headers=h).get_json()["title"] == "Ours"
+    assert client.get(f"/v1/webhooks/{webhook['id']}", headers=h).status_code == 200

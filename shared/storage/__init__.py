@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from .interface import CONFLICT, CREATED, DUPLICATE, AlreadyExists, Store, StorageError
 from .models import (  # noqa: F401  (re-exported for the services)
-    ApiKey, Brief, Instrument, Invitation, NewResponse, Organization, Page, Response, Survey,
-    to_timestamp, utc_now,
+    ApiKey, Brief, Delivery, Instrument, Invitation, NewResponse, Organization, Page, Response, Survey,
+    Webhook, to_timestamp, utc_now,
 )
 
 

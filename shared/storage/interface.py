@@ -13,6 +13,7 @@ from typing import Iterable, Iterator
 from .models import (
     ApiKey,
     Brief,
+    Delivery,
     Instrument,
     Invitation,
     NewResponse,
@@ -20,6 +21,7 @@ from .models import (
     Page,
     Response,
     Survey,
+    Webhook,
 )
 
 
@@ -182,6 +184,40 @@ class BriefRepository(ABC):
     def list(self, org_id: str, survey_id: str) -> list[Brief]: ...
 
 
+class WebhookRepository(ABC):
+    @abstractmethod
+    def add(self, webhook: Webhook) -> Webhook: ...
+
+    @abstractmethod
+    def get(self, org_id: str, webhook_id: str) -> Webhook | None: ...
+
+    @abstractmethod
+    def list(self, org_id: str) -> list[Webhook]: ...
+
+    @abstractmethod
+    def update(self, org_id: str, webhook_id: str, changes: dict) -> Webhook | None: ...
+
+    @abstractmethod
+    def delete(self, org_id: str, webhook_id: str) -> bool: ...
+
+
+class DeliveryRepository(ABC):
+    @abstractmethod
+    def add_many(self, deliveries: list[Delivery]) -> None: ...
+
+    @abstractmethod
+    def claim_due(self, now: str, lease_until: str, limit: int = 50) -> list[Delivery]:
+        """Pending deliveries due by now, each pushed to lease_until in the same atomic step so
+        that another process polling at the same time does not send it too."""
+
+    @abstractmethod
+    def update(self, delivery_id: str, changes: dict) -> Delivery | None: ...
+
+    @abstractmethod
+    def list(self, org_id: str, webhook_id: str, limit: int = 50) -> list[Delivery]:
+        """Newest first."""
+
+
 class Store(ABC):
     """One backend: its repositories plus what the services need to run it."""
 
@@ -193,6 +229,8 @@ class Store(ABC):
     responses: ResponseRepository
     aggregates: AggregateRepository
     briefs: BriefRepository
+    webhooks: WebhookRepository
+    deliveries: DeliveryRepository
 
     @abstractmethod
     def ping(self) -> None:

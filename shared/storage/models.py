@@ -129,6 +129,41 @@ class Brief:
 
 
 @dataclass(frozen=True)
+class Webhook:
+    """An organization's endpoint for event notifications. The secret signs each delivery, so
+    it is kept in the clear (unlike API keys) and shown to the organization once."""
+
+    id: str
+    org_id: str
+    url: str
+    secret: str
+    events: tuple[str, ...]
+    active: bool = True
+    last_status: int | None = None  # HTTP status of the latest attempt (None: no answer)
+    last_error: str | None = None
+    last_attempt_at: str | None = None
+    created_at: str = field(default_factory=utc_now)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One event to send to one webhook: an outbox row, retried with backoff until it lands."""
+
+    id: str
+    org_id: str
+    webhook_id: str
+    event: str
+    payload: dict
+    status: str = "pending"  # pending, delivered, failed
+    attempts: int = 0
+    next_attempt_at: str = field(default_factory=utc_now)
+    last_status: int | None = None
+    last_error: str | None = None
+    created_at: str = field(default_factory=utc_now)
+    updated_at: str = field(default_factory=utc_now)
+
+
+@dataclass(frozen=True)
 class Page:
     """One page of a cursor-paginated listing; next_cursor is None on the last page."""
 

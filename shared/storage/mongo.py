@@ -31,17 +31,20 @@ from .interface import (
     AlreadyExists,
     ApiKeyRepository,
     BriefRepository,
+    DeliveryRepository,
     InstrumentRepository,
     InvitationRepository,
     OrganizationRepository,
     ResponseRepository,
     Store,
     SurveyRepository,
+    WebhookRepository,
     sum_counters,
 )
 from .models import (
     ApiKey,
     Brief,
+    Delivery,
     Instrument,
     Invitation,
     NewResponse,
@@ -49,6 +52,7 @@ from .models import (
     Page,
     Response,
     Survey,
+    Webhook,
     utc_now,
 )
 
@@ -94,6 +98,8 @@ class MongoStore(Store):
         self.responses = _Responses(self)
         self.aggregates = _Aggregates(self)
         self.briefs = _Briefs(self)
+        self.webhooks = _Webhooks(self)
+        self.deliveries = _Deliveries(self)
 
     @property
     def client(self):
@@ -123,6 +129,9 @@ class MongoStore(Store):
         db.aggregates.create_index([("survey_id", ASCENDING)])
         db.briefs.create_index([("org_id", ASCENDING), ("survey_id", ASCENDING),
                                 ("_id", ASCENDING)])
+        db.webhooks.create_index([("org_id", ASCENDING), ("_id", ASCENDING)])
+        db.deliveries.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])
+        db.deliveries.create_index([("webhook_id", ASCENDING), ("_id", ASCENDING)])
 
     def supports_transactions(self) -> bool:
         if self._transactions is None:
@@ -439,3 +448,58 @@ class _Briefs(_Repo, BriefRepository):
         cursor = self.store.db.briefs.find({"org_id": org_id, "survey_id": survey_id}).sort(
             "_id", ASCENDING)
         return [_from_mongo(Brief, d) for d in cursor]
+
+
+class _Webhooks(_Repo, WebhookRepository):
+    def add(self, webhook):
+        self.store.db.webhooks.insert_one(_to_mongo(webhook))
+        return webhook
+
+    def get(self, org_id, webhook_id):
+        return _from_mongo(Webhook, self.store.db.webhooks.find_one({"_id": webhook_id,
+                                                                    "org_id": org_id}))
+
+    def list(self, org_id):
+        cursor = self.store.db.webhooks.find({"org_id": org_id}).sort("_id", ASCENDING)
+        return [_from_mongo(Webhook, d) for d in cursor]
+
+    def update(self, org_id, webhook_id, changes):
+        doc = self.store.db.webhooks.find_one_and_update(
+            {"_id": webhook_id, "org_id": org_id}, {"$set": changes},
+            return_document=pymongo.ReturnDocument.AFTER)
+        return _from_mongo(Webhook, doc)
+
+    def delete(self, org_id, webhook_id):
+        return self.store.db.webhooks.delete_one({"_id": webhook_id,
+                                                 "org_id": org_id}).deleted_count == 1
+
+
+class _Deliveries(_Repo, DeliveryRepository):
+    def add_many(self, deliveries):
+        if deliveries:
+            self.store.db.deliveries.insert_many([_to_mongo(d) for d in deliveries])
+
+    def claim_due(self, now, lease_until, limit=50):
+        claimed = []
+        for _ in range(limit):
+            # One document at a time, atomically: a concurrent poller cannot claim it too.
+            doc = self.store.db.deliveries.find_one_and_update(
+                {"status": "pending", "next_attempt_at": {"$lte": now}},
+                {"$set": {"next_attempt_at": lease_until}},
+                sort=[("next_attempt_at", ASCENDING)],
+                return_document=pymongo.ReturnDocument.AFTER)
+            if doc is None:
+                break
+            claimed.append(_from_mongo(Delivery, doc))
+        return claimed
+
+    def update(self, delivery_id, changes):
+        doc = self.store.db.deliveries.find_one_and_update(
+            {"_id": delivery_id}, {"$set": {**changes, "updated_at": utc_now()}},
+            return_document=pymongo.ReturnDocument.AFTER)
+        return _from_mongo(Delivery, doc)
+
+    def list(self, org_id, webhook_id, limit=50):
+        cursor = self.store.db.deliveries.find({"org_id": org_id, "webhook_id": webhook_id}
+                                               ).sort("_id", DESCENDING).limit(limit)
+        return [_from_mongo(Delivery, d) for d in cursor]

@@ -27,17 +27,20 @@ from .interface import (
     AlreadyExists,
     ApiKeyRepository,
     BriefRepository,
+    DeliveryRepository,
     InstrumentRepository,
     InvitationRepository,
     OrganizationRepository,
     ResponseRepository,
     Store,
     SurveyRepository,
+    WebhookRepository,
     sum_counters,
 )
 from .models import (
     ApiKey,
     Brief,
+    Delivery,
     Instrument,
     Invitation,
     NewResponse,
@@ -45,6 +48,7 @@ from .models import (
     Page,
     Response,
     Survey,
+    Webhook,
     utc_now,
 )
 
@@ -115,6 +119,24 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX briefs_survey ON briefs(org_id, survey_id, id);
     """,
+    """
+    CREATE TABLE webhooks (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES organizations(id),
+        doc TEXT NOT NULL
+    );
+    CREATE INDEX webhooks_org ON webhooks(org_id, id);
+    CREATE TABLE deliveries (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        webhook_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        next_attempt_at TEXT NOT NULL,
+        doc TEXT NOT NULL
+    );
+    CREATE INDEX deliveries_due ON deliveries(status, next_attempt_at);
+    CREATE INDEX deliveries_webhook ON deliveries(webhook_id, id);
+    """,
 ]
 
 
@@ -134,6 +156,8 @@ class SqliteStore(Store):
         self.responses = _Responses(self)
         self.aggregates = _Aggregates(self)
         self.briefs = _Briefs(self)
+        self.webhooks = _Webhooks(self)
+        self.deliveries = _Deliveries(self)
 
     # -- connections and transactions -------------------------------------------------------
 
@@ -495,3 +519,73 @@ class _Briefs(_Repo, BriefRepository):
         return self.store.many(
             Brief, "SELECT doc FROM briefs WHERE org_id = ? AND survey_id = ? ORDER BY id",
             (org_id, survey_id))
+
+
+class _Webhooks(_Repo, WebhookRepository):
+    def add(self, webhook):
+        with self.store.write() as c:
+            c.execute("INSERT INTO webhooks (id, org_id, doc) VALUES (?, ?, ?)",
+                      (webhook.id, webhook.org_id, dumps(to_doc(webhook))))
+        return webhook
+
+    def get(self, org_id, webhook_id):
+        return self.store.one(Webhook, "SELECT doc FROM webhooks WHERE org_id = ? AND id = ?",
+                              (org_id, webhook_id))
+
+    def list(self, org_id):
+        return self.store.many(Webhook, "SELECT doc FROM webhooks WHERE org_id = ? ORDER BY id",
+                               (org_id,))
+
+    def update(self, org_id, webhook_id, changes):
+        with self.store.write() as c:
+            row = c.execute("SELECT doc FROM webhooks WHERE org_id = ? AND id = ?",
+                            (org_id, webhook_id)).fetchone()
+            if row is None:
+                return None
+            doc = {**json.loads(row[0]), **changes}
+            c.execute("UPDATE webhooks SET doc = ? WHERE id = ?", (dumps(doc), webhook_id))
+        return from_doc(Webhook, doc)
+
+    def delete(self, org_id, webhook_id):
+        with self.store.write() as c:
+            return c.execute("DELETE FROM webhooks WHERE org_id = ? AND id = ?",
+                             (org_id, webhook_id)).rowcount == 1
+
+
+class _Deliveries(_Repo, DeliveryRepository):
+    def add_many(self, deliveries):
+        with self.store.write() as c:
+            c.executemany(
+                "INSERT INTO deliveries (id, org_id, webhook_id, status, next_attempt_at, doc) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(d.id, d.org_id, d.webhook_id, d.status, d.next_attempt_at, dumps(to_doc(d)))
+                 for d in deliveries])
+
+    def claim_due(self, now, lease_until, limit=50):
+        with self.store.write() as c:
+            rows = c.execute(
+                "SELECT id, doc FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? "
+                "ORDER BY next_attempt_at LIMIT ?", (now, limit)).fetchall()
+            claimed = []
+            for delivery_id, doc in rows:
+                doc = {**json.loads(doc), "next_attempt_at": lease_until}
+                c.execute("UPDATE deliveries SET next_attempt_at = ?, doc = ? WHERE id = ?",
+                          (lease_until, dumps(doc), delivery_id))
+                claimed.append(from_doc(Delivery, doc))
+        return claimed
+
+    def update(self, delivery_id, changes):
+        with self.store.write() as c:
+            row = c.execute("SELECT doc FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
+            if row is None:
+                return None
+            doc = {**json.loads(row[0]), **changes, "updated_at": utc_now()}
+            c.execute("UPDATE deliveries SET status = ?, next_attempt_at = ?, doc = ? "
+                      "WHERE id = ?", (doc["status"], doc["next_attempt_at"], dumps(doc),
+                                       delivery_id))
+        return from_doc(Delivery, doc)
+
+    def list(self, org_id, webhook_id, limit=50):
+        return self.store.many(
+            Delivery, "SELECT doc FROM deliveries WHERE org_id = ? AND webhook_id = ? "
+                      "ORDER BY id DESC LIMIT ?", (org_id, webhook_id, limit))

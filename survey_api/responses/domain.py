@@ -20,6 +20,7 @@ from ..errors import Invalid
 from ..instruments.definition import validator_for
 from ..invitations.domain import check_attributes, is_expired
 from ..surveys.domain import instruments_of, segment_questions
+from ..webhooks import domain as webhooks
 
 MAX_BATCH = 1000
 
@@ -138,15 +139,16 @@ def ingest_prepared(ctx: IngestContext, ready: list[NewResponse]) -> list[tuple[
         return []
     stored = ctx.store.responses.add_many(ready)
     after_store(ctx, stored)
+    created = [webhooks.response_event(r) for r, outcome in stored if outcome == CREATED]
+    if created:
+        webhooks.enqueue(ctx.store, ctx.survey.org_id, "response.created", created)
     return stored
 
 
 def ingest_one(store: Store, survey: Survey, item: dict, source: str = "api"
                ) -> tuple[Response, str]:
     ctx = context_for(store, survey)
-    stored = store.responses.add(prepare(ctx, item, source))
-    after_store(ctx, [stored])
-    return stored
+    return ingest_prepared(ctx, [prepare(ctx, item, source)])[0]
 
 
 def ingest_batch(store: Store, survey: Survey, items: list[dict], envelope_errors: dict,

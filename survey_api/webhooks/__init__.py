@@ -1,0 +1,1 @@
+"""Webhooks: signed, retried notifications of new responses."""

@@ -1,0 +1,41 @@
+"""Registering webhooks and queueing events for them (the outbox)."""
+
+from __future__ import annotations
+
+from shared import ids
+from shared.storage import Delivery, Response, Store, Webhook
+
+from ..errors import NotFound
+
+EVENTS = ("response.created",)
+
+
+def register(store: Store, org_id: str, url: str, events: list[str]) -> Webhook:
+    return store.webhooks.add(Webhook(id=ids.new_id(), org_id=org_id, url=url,
+                                      secret="whsec_" + ids.new_token(24),
+                                      events=tuple(sorted(set(events)))))
+
+
+def get_webhook(store: Store, org_id: str, webhook_id: str) -> Webhook:
+    webhook = store.webhooks.get(org_id, webhook_id)
+    if webhook is None:
+        raise NotFound(f"No webhook {webhook_id}.")
+    return webhook
+
+
+def response_event(response: Response) -> dict:
+    return {"survey_id": response.survey_id, "response_id": response.id,
+            "submission_id": response.submission_id, "instrument": response.instrument,
+            "source": response.source, "complete": response.complete,
+            "attributes": response.attributes, "answers": response.answers,
+            "created_at": response.created_at}
+
+
+def enqueue(store: Store, org_id: str, event: str, items: list[dict]) -> int:
+    """One delivery per (subscribed active webhook, item). Returns how many were queued."""
+    hooks = [h for h in store.webhooks.list(org_id) if h.active and event in h.events]
+    deliveries = [Delivery(id=ids.new_id(), org_id=org_id, webhook_id=h.id, event=event,
+                           payload=item) for h in hooks for item in items]
+    if deliveries:
+        store.deliveries.add_many(deliveries)
+    return len(deliveries)
