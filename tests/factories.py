@@ -6,7 +6,7 @@ import json
 import random
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parent.parent / "survey_api" / "instruments" / "data"
+DATA = Path(__file__).resolve().parent.parent / "shared" / "instrument_data"
 
 
 def builtin(name: str) -> dict:

@@ -7,7 +7,7 @@ import copy
 
 import pytest
 
-from survey_api.instruments.definition import (
+from shared.instruments import (
     QUESTION_TYPES, InstrumentDefinitionSchema, compile_validator,
 )
 

@@ -6,7 +6,7 @@ from shared.storage import AlreadyExists, Instrument, Store
 
 from ..errors import Conflict, NotFound
 from . import builtin_instruments
-from .definition import questions_of
+from shared.instruments import questions_of
 
 
 def summary(instrument: Instrument) -> dict:

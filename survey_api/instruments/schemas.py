@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from .definition import InstrumentDefinitionSchema
+from shared.instruments import InstrumentDefinitionSchema
 
 InstrumentSchema = InstrumentDefinitionSchema
 

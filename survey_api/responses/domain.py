@@ -17,9 +17,9 @@ from shared.storage import (
 )
 
 from ..errors import Invalid
-from ..instruments.definition import validator_for
+from shared.instruments import segment_names, segment_questions, validator_for
 from ..invitations.domain import check_attributes, is_expired
-from ..surveys.domain import instruments_of, segment_questions
+from ..surveys.domain import instruments_of
 from ..webhooks import domain as webhooks
 
 MAX_BATCH = 1000
@@ -38,13 +38,12 @@ class IngestContext:
 
 def context_for(store: Store, survey: Survey) -> IngestContext:
     instruments = instruments_of(store, survey)
-    asked = {kind: {name: q["id"] for name, q in segment_questions(inst).items()}
+    asked = {kind: {name: q["id"] for name, q in segment_questions(inst.definition).items()}
              for kind, inst in instruments.items()}
-    vendor_only = set(asked["vendor"]) - set(asked["customer"])
     return IngestContext(
         store=store, survey=survey, instruments=instruments,
-        segment_names={"customer": sorted(set(survey.segments) - vendor_only),
-                       "vendor": sorted(asked["vendor"])},
+        segment_names=segment_names(instruments["customer"].definition,
+                                    instruments["vendor"].definition, list(survey.segments)),
         asked=asked,
     )
 

@@ -10,7 +10,7 @@ from typing import Iterable, Iterator
 
 from shared.storage import Response
 
-from ..instruments.definition import questions_of
+from shared.instruments import questions_of
 
 FIXED = ["id", "submission_id", "instrument", "source", "complete", "created_at",
          "invitation_id"]

@@ -6,7 +6,7 @@ from shared import ids
 from shared.storage import Instrument, Store, Survey
 
 from ..errors import Conflict, Invalid, NotFound
-from ..instruments.definition import questions_of
+from shared.instruments import segment_questions
 
 DEFAULT_CUSTOMER = "how-you-buy"
 DEFAULT_VENDOR = "how-we-sell"
@@ -38,16 +38,10 @@ def _resolve(store: Store, org_id: str, ref: dict | None, default: str, kind: st
     return instrument
 
 
-def segment_questions(instrument: Instrument) -> dict[str, dict]:
-    """Segment name -> the profile question that asks it (e.g. size -> company_size)."""
-    return {q["segment"]: q for q in questions_of(instrument.definition).values()
-            if q.get("segment")}
-
-
 def _segments(customer: Instrument, vendor: Instrument, given: dict | None) -> dict:
     """Every segment attribute with its allowed values. Attributes asked by a profile question
     take that question's options; custom ones are whatever the survey defines."""
-    asked = {**segment_questions(vendor), **segment_questions(customer)}
+    asked = {**segment_questions(vendor.definition), **segment_questions(customer.definition)}
     segments = {name: [o["value"] for o in q["options"]] for name, q in asked.items()}
     errors = []
     for name, values in (given or {}).items():

@@ -7,8 +7,10 @@ running marshmallow per answer costs about 15x more on the ingest path.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Callable
 
@@ -238,3 +240,47 @@ def validator_for(instrument) -> AnswerValidator:
             validator = _cache.get(key) or compile_validator(instrument.definition)
             _cache[key] = validator
     return validator
+
+
+def segment_questions(definition: dict) -> dict[str, dict]:
+    """Segment name -> the profile question that asks it (e.g. size -> company_size)."""
+    return {q["segment"]: q for q in questions_of(definition).values() if q.get("segment")}
+
+
+def segment_names(customer: dict, vendor: dict, defined: list[str]) -> dict[str, list[str]]:
+    """Which of a survey's segment attributes key the cells of each kind of response: vendor
+    staff by what the vendor instrument asks (role); customers by everything else."""
+    vendor_asked = set(segment_questions(vendor))
+    vendor_only = vendor_asked - set(segment_questions(customer))
+    return {"customer": sorted(set(defined) - vendor_only), "vendor": sorted(vendor_asked)}
+
+
+# -- the instruments that ship with the product --------------------------------------------
+
+BUILTIN_DATA = Path(__file__).parent / "instrument_data"
+
+
+def builtin_instruments():
+    from .storage import Instrument
+
+    out = []
+    for path in sorted(BUILTIN_DATA.glob("*.json")):
+        definition = json.loads(path.read_text(encoding="utf-8"))
+        out.append(Instrument(id=definition["id"], version=definition["version"],
+                              kind=definition["kind"], title=definition["title"],
+                              definition=definition, org_id=None))
+    return out
+
+
+def install_builtin(store) -> list:
+    """Store every shipped instrument version not stored yet (idempotent; any service may run
+    it on start, since the data is the same everywhere). Returns those added."""
+    from .storage import AlreadyExists
+
+    added = []
+    for instrument in builtin_instruments():
+        try:
+            added.append(store.instruments.add(instrument))
+        except AlreadyExists:
+            pass
+    return added

@@ -1,0 +1,81 @@
+"""HTTP routes of scoring_service (HTTP only: the work is in reports.py and scoring/)."""
+
+from __future__ import annotations
+
+from flask import g
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+
+from shared.auth import require_scope
+from shared.web import get_store
+
+from . import reports
+from .schemas import ExplainQuerySchema, ReportQuerySchema, ReportSchema, ScoreRequestSchema
+
+blp = Blueprint("reports", __name__, url_prefix="/v1",
+                description="Alignment and readiness score reports per customer segment")
+
+
+def _run(func, *args, **kwargs):
+    try:
+        return func(*args, **kwargs)
+    except reports.ReportError as exc:
+        abort(exc.status, message=exc.message, errors=exc.errors or None)
+
+
+@blp.route("/surveys/<survey_id>/report")
+class Report(MethodView):
+    @require_scope("read")
+    @blp.arguments(ReportQuerySchema, location="query")
+    @blp.response(200, ReportSchema)
+    def get(self, query, survey_id):
+        """The score report: overall and per segment, with n, intervals, bands, suppression,
+        comparisons, quadrants and ranked recommendations. Computed from the per-cell counters,
+        so its cost does not grow with the number of responses."""
+        return _run(reports.survey_report, get_store(), g.org_id, survey_id,
+                    query["segment_by"])
+
+
+@blp.route("/surveys/<survey_id>/report/explain")
+class Explain(MethodView):
+    @require_scope("read")
+    @blp.arguments(ExplainQuerySchema, location="query")
+    @blp.response(200)
+    def get(self, query, survey_id):
+        """The inputs and formula behind one number of the report."""
+        key = query["segment"]
+        crosses = [",".join(p.split("=")[0] for p in key.split("|"))] if key.count("|") else []
+        report = _run(reports.survey_report, get_store(), g.org_id, survey_id, crosses,
+                      explain=True)
+        segment = next((s for s in report["segments"] if s["key"] == key), None)
+        if segment is None:
+            abort(404, message=f"No segment {key!r}; segment keys look like size=large or "
+                               "size=large|tenure=new.")
+        if segment["status"] == "suppressed":
+            abort(404, message=f"Segment {key!r} has too few responses to be shown.")
+        dimension = query["dimension"]
+        part = segment["alignment"]["dimensions"].get(dimension) or \
+            segment["readiness"]["pillars"].get(dimension)
+        return {"survey_id": survey_id, "segment": key, "dimension": dimension,
+                "model": report["model"], "result": part, **segment["explain"][dimension]}
+
+
+@blp.route("/score")
+class Score(MethodView):
+    @require_scope("read")
+    @blp.arguments(ScoreRequestSchema)
+    @blp.response(200, ReportSchema)
+    def post(self, body):
+        """Score posted responses without storing anything: the same report shape and the
+        same validation as ingestion."""
+        store = get_store()
+        instruments = []
+        for field in ("instrument", "vendor_instrument"):
+            ref = body[field]
+            found = store.instruments.get(g.org_id, ref["id"], ref.get("version"))
+            if found is None:
+                abort(422, message="Unknown instrument.", errors=[
+                    {"field": f"{field}.id", "location": "json",
+                     "reason": f"No instrument '{ref['id']}'."}])
+            instruments.append(found)
+        return _run(reports.stateless_report, instruments[0], instruments[1], body)

@@ -1,0 +1,163 @@
+"""Statistics on histograms: every item is discrete, so a {value: count} histogram is all a
+mean, median, share, NPS or variance needs. Intervals are two-sided at the model's confidence."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from scipy import stats as sp
+
+
+@dataclass(frozen=True)
+class Estimate:
+    value: float | None
+    low: float | None
+    high: float | None
+    n: int
+
+    @property
+    def se(self) -> float | None:
+        """Standard error implied by the interval (half-width / z): what comparisons use."""
+        if self.low is None or self.high is None:
+            return None
+        return (self.high - self.low) / (2 * z_value(0.95))
+
+    def as_dict(self, digits: int = 1) -> dict:
+        def r(x):
+            return None if x is None else round(x, digits)
+        return {"value": r(self.value), "interval": [r(self.low), r(self.high)]
+                if self.low is not None else None, "n": self.n}
+
+
+EMPTY = Estimate(None, None, None, 0)
+
+
+# Quantiles are cached: a report asks for the same few thousands of times, and scipy's ppf
+# costs about 0.2 ms a call.
+@lru_cache(maxsize=64)
+def z_value(confidence: float) -> float:
+    return float(sp.norm.ppf(0.5 + confidence / 2))
+
+
+@lru_cache(maxsize=8192)
+def t_quantile(confidence: float, df: int) -> float:
+    return float(sp.t.ppf(0.5 + confidence / 2, df))
+
+
+@lru_cache(maxsize=8192)
+def median_rank(confidence: float, n: int) -> int:
+    """l: the largest rank with P(Binomial(n, 1/2) < l) <= (1 - confidence) / 2 (0 if none)."""
+    return int(sp.binom.ppf((1 - confidence) / 2, n, 0.5))
+
+
+def wilson(successes: float, n: int, confidence: float = 0.95, scale: float = 100.0) -> Estimate:
+    """Wilson score interval for a proportion, reported on 0-scale."""
+    if n <= 0:
+        return EMPTY
+    z = z_value(confidence)
+    p = successes / n
+    denominator = 1 + z * z / n
+    center = (p + z * z / (2 * n)) / denominator
+    half = z / denominator * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return Estimate(p * scale, max(0.0, center - half) * scale, min(1.0, center + half) * scale,
+                    n)
+
+
+def histogram_arrays(histogram: dict) -> tuple[np.ndarray, np.ndarray]:
+    values = np.array(sorted(histogram), dtype=float)
+    counts = np.array([histogram[v] for v in sorted(histogram)], dtype=float)
+    return values, counts
+
+
+def mean_t(histogram: dict, confidence: float = 0.95, low: float | None = None,
+           high: float | None = None) -> Estimate:
+    """Mean with a t-interval (sample standard deviation, n - 1 degrees of freedom), clipped to
+    the scale's range when given. One observation: the mean and no interval."""
+    n = sum(histogram.values())
+    if n == 0:
+        return EMPTY
+    mean = sum(v * c for v, c in histogram.items()) / n
+    if n == 1:
+        return Estimate(mean, None, None, 1)
+    variance = sum(c * (v - mean) ** 2 for v, c in histogram.items()) / (n - 1)
+    half = t_quantile(confidence, n - 1) * math.sqrt(variance / n)
+    lo, hi = mean - half, mean + half
+    if low is not None:
+        lo = max(low, lo)
+    if high is not None:
+        hi = min(high, hi)
+    return Estimate(mean, lo, hi, n)
+
+
+def sample_sd(histogram: dict) -> float | None:
+    n = sum(histogram.values())
+    if n < 2:
+        return None
+    mean = sum(v * c for v, c in histogram.items()) / n
+    return math.sqrt(sum(c * (v - mean) ** 2 for v, c in histogram.items()) / (n - 1))
+
+
+def _value_at_rank(values: np.ndarray, cumulative: np.ndarray, rank: int) -> float:
+    """The rank-th smallest observation (1-based) of a histogram."""
+    return float(values[int(np.searchsorted(cumulative, rank))])
+
+
+def median_ci(histogram: dict, confidence: float = 0.95) -> Estimate:
+    """Median (mean of the two middle observations when n is even) with the distribution-free
+    interval between order statistics: ranks l and n - l + 1, l the largest with
+    P(Binomial(n, 1/2) < l) <= (1 - confidence) / 2."""
+    values, counts = histogram_arrays(histogram)
+    n = int(counts.sum())
+    if n == 0:
+        return EMPTY
+    cumulative = np.cumsum(counts)
+    middle = (_value_at_rank(values, cumulative, (n + 1) // 2) +
+              _value_at_rank(values, cumulative, n // 2 + 1)) / 2
+    l = median_rank(confidence, n)
+    if l >= 1:
+        low = _value_at_rank(values, cumulative, l)
+        high = _value_at_rank(values, cumulative, n - l + 1)
+    else:  # too few observations for any order statistic to reach the confidence
+        low, high = float(values[0]), float(values[-1])
+    return Estimate(middle, low, high, n)
+
+
+def nps(histogram: dict, confidence: float = 0.95) -> Estimate:
+    """Net promoter score on -100..100 with SE = 100 sqrt((p + d - (p - d)^2) / n)."""
+    n = sum(histogram.values())
+    if n == 0:
+        return EMPTY
+    p = sum(c for v, c in histogram.items() if v >= 9) / n
+    d = sum(c for v, c in histogram.items() if v <= 6) / n
+    score = 100 * (p - d)
+    se = 100 * math.sqrt(max(0.0, p + d - (p - d) ** 2) / n)
+    half = z_value(confidence) * se
+    return Estimate(score, max(-100.0, score - half), min(100.0, score + half), n)
+
+
+def nps_se(histogram: dict) -> float:
+    n = sum(histogram.values())
+    p = sum(c for v, c in histogram.items() if v >= 9) / n
+    d = sum(c for v, c in histogram.items() if v <= 6) / n
+    return 100 * math.sqrt(max(0.0, p + d - (p - d) ** 2) / n)
+
+
+def holm(p_values: list[float]) -> list[float]:
+    """Holm-adjusted p-values, in the input order."""
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    adjusted = [1.0] * m
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def two_sided_p(difference: float, se: float) -> float:
+    if se <= 0:
+        return 0.0 if difference != 0 else 1.0
+    return math.erfc(abs(difference) / se / math.sqrt(2))
