@@ -11,7 +11,9 @@ class Counts:
         self.n = counters.get("n", 0)
         self._answered: dict[str, int] = {}
         self._values: dict[str, dict[str, int]] = defaultdict(dict)
-        for key, count in counters.items():
+        # Canonical order: float sums over these dicts then come out bit-identical however the
+        # cells were merged, so equal counters always give equal reports.
+        for key, count in sorted(counters.items()):
             if key.endswith("#answered"):
                 self._answered[key[:-len("#answered")]] = count
             elif "=" in key:

@@ -182,7 +182,8 @@ def channel_fit(customers: Counts, vendor: Counts, spec: dict, confidence: float
     if coverage is None:
         return none("Information sources or the vendor's channels are missing.")
     useful, present = inputs["useful_share"], inputs["vendor_share"]
-    gaps = sorted((t for t in useful if present[t] < 0.5), key=lambda t: -useful[t])[:3]
+    # Ties are broken by name so the same counters always give the same text.
+    gaps = sorted((t for t in useful if present[t] < 0.5), key=lambda t: (-useful[t], t))[:3]
     score = 100 * coverage
     n = customers.answered(spec["customer_sources"])
     low, high = _proportion_dimension(score, n, confidence)

@@ -62,8 +62,10 @@ def wilson(successes: float, n: int, confidence: float = 0.95, scale: float = 10
     denominator = 1 + z * z / n
     center = (p + z * z / (2 * n)) / denominator
     half = z / denominator * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return Estimate(p * scale, max(0.0, center - half) * scale, min(1.0, center + half) * scale,
-                    n)
+    # At p = 0 or 1 the bound is exactly 0 or 1; computing it leaves a rounding error.
+    low = 0.0 if successes <= 0 else max(0.0, center - half)
+    high = 1.0 if successes >= n else min(1.0, center + half)
+    return Estimate(p * scale, low * scale, high * scale, n)
 
 
 def histogram_arrays(histogram: dict) -> tuple[np.ndarray, np.ndarray]:
