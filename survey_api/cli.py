@@ -12,6 +12,7 @@ from shared.auth import SCOPES
 from shared.storage import AlreadyExists
 from shared.web import get_store
 
+from . import rebuild
 from .accounts import domain as accounts
 from .demo import seed_demo
 from .errors import DomainError
@@ -99,6 +100,30 @@ def register(app: Flask) -> None:
                    + (f", {summary.skipped} done by an earlier run" if summary.skipped else ""))
         if summary.rejected or summary.conflict:
             click.echo(f"reasons for rejected rows: {rejects}")
+
+    @app.cli.command("rebuild")
+    @click.argument("survey_id")
+    @click.option("--check", is_flag=True, help="Compare only; write nothing.")
+    def rebuild_command(survey_id, check):
+        """Recompute a survey's per-cell counters from its stored responses and compare them
+        with the live ones; replace the live ones if they differ (unless --check)."""
+        store = get_store()
+        survey = store.surveys.get_any(survey_id)
+        if survey is None:
+            raise click.ClickException(f"no survey {survey_id}")
+        with tqdm(total=store.responses.count(survey.id), unit="response",
+                  desc="recounting") as bar:
+            result = (rebuild.recompute if check else rebuild.rebuild)(store, survey, bar.update)
+        if result.matches:
+            click.echo(f"{result.responses} responses: the live counters match a recount.")
+            return
+        click.echo(f"{result.responses} responses: {len(result.differences)} counter(s) "
+                   "differed from a recount:")
+        for cell, counter, live, recount in result.differences[:20]:
+            click.echo(f"  {cell}  {counter}: live {live}, recount {recount}")
+        if check:
+            raise click.ClickException("counters differ (run without --check to repair)")
+        click.echo("The live counters were replaced by the recount.")
 
     @app.cli.command("seed-demo")
     @click.option("--key-file", default="var/demo-api-key", show_default=True)
