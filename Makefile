@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app survey_api
 
-.PHONY: install run init test bench clean
+.PHONY: install run init test bench clean sample-brief
 
 # The virtual environment is rebuilt whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -33,3 +33,7 @@ bench: install
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
+
+# Render docs/sample-brief.pdf and its page images from the demo data.
+sample-brief: install
+	$(BIN)/python scripts/make_sample_brief.py

@@ -12,4 +12,8 @@ def create_app(settings: Settings | None = None):
         description="Renders executive briefs (PDF) from score reports, stores them and shares "
                     "them by signed link or email.",
     )
+    from .routes import blp, shared_blp
+
+    api.register_blueprint(blp)
+    api.register_blueprint(shared_blp)
     return app

@@ -8,9 +8,10 @@ uses g.org_id, so another organization's ids are simply not found (404, never 40
 
 from __future__ import annotations
 
+import hmac
 from functools import wraps
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_smorest import Blueprint, abort
 
 from . import ids
@@ -46,8 +47,27 @@ def presented_key() -> str | None:
     return request.headers.get("X-API-Key") or None
 
 
+def service_caller(store: Store, service_token: str) -> ApiKey | None:
+    """A call from another of our services: X-Service-Token (the shared SERVICE_TOKEN) on
+    behalf of the organization in X-Org-Id. It may only read. None if the headers are absent."""
+    token = request.headers.get("X-Service-Token")
+    if token is None:
+        return None
+    org_id = request.headers.get("X-Org-Id", "")
+    if not hmac.compare_digest(token.encode(), service_token.encode()) or \
+            store.organizations.get(org_id) is None:
+        abort(401, message="The service credential is not valid.")
+    return ApiKey(id="service", org_id=org_id, name="service call", scopes=("read",),
+                  key_hash="", prefix="service", created_at=utc_now())
+
+
 def authenticate(store: Store, scope: str) -> ApiKey:
     """The request's key if it is valid, active and grants scope; otherwise abort 401/403."""
+    service = service_caller(store, current_app.config["SETTINGS"].service_token)
+    if service is not None:
+        if not grants(service, scope):
+            abort(403, message="Service calls may only read.")
+        return service
     plaintext = presented_key()
     challenge = {"WWW-Authenticate": 'Bearer realm="api"'}
     if not plaintext:

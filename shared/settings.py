@@ -35,6 +35,10 @@ class Settings:
     survey_api_url: str = "http://127.0.0.1:8001"
     scoring_url: str = "http://127.0.0.1:8002"
     pdf_url: str = "http://127.0.0.1:8003"
+    smtp_url: str = ""  # smtp://user:password@host:port; empty: e-mail delivery is off
+    mail_from: str = "briefs@localhost"
+    brief_link_hours: int = 168  # how long a shared brief link works (7 days)
+    scoring_timeout_seconds: int = 15
     webhook_poll_seconds: int = 2  # 0 turns the in-process webhook dispatcher off
     web_concurrency: int = 2
     gunicorn_threads: int = 4

@@ -58,9 +58,10 @@ class Scorer:
         self.confidence = model.get("confidence", 0.95)
         questions = {q["id"]: q for s in customer_definition["sections"] for q in s["questions"]}
         self.kinds = {qid: q["type"] for qid, q in questions.items()}
-        self.source_labels = {o["value"]: o["label"] for o in
-                              questions.get(model["alignment"]["A4"]["customer_sources"], {})
-                              .get("options", [])}
+        self.option_labels = {qid: {o["value"]: o["label"] for o in q.get("options", [])}
+                              for qid, q in questions.items()}
+        self.source_labels = self.option_labels.get(model["alignment"]["A4"]["customer_sources"],
+                                                    {})
 
     def alignment(self, customers: Counts) -> dict[str, dims.Dimension]:
         a, c, v = self.model["alignment"], self.confidence, self.vendor
@@ -133,6 +134,36 @@ def _quadrants(a2: dims.Dimension) -> list[dict]:
              for job, j in jobs.items()]
     items.sort(key=lambda i: (order.index(i["quadrant"]), -(i["importance"] - i["performance"])))
     return items
+
+
+def _charts(alignment: dict, scorer: "Scorer", model: dict) -> dict:
+    """What the brief's charts draw, as shares (no raw counts below the segment level)."""
+    charts: dict = {}
+    a1 = alignment["A1"].inputs
+    if a1:
+        bins = [0] * 10
+        for value, count in a1["customer_histogram"].items():
+            bins[min(9, int(value) // 10)] += count
+        total = sum(bins)
+        charts["timing"] = {"bins_pct": [_r(100 * b / total) for b in bins],
+                            "customer_median": a1["customer_median"]["value"],
+                            "vendor_point": a1["vendor_point"]}
+    a3 = alignment["A3"].inputs
+    if a3:
+        labels = scorer.option_labels.get(model["alignment"]["A3"]["customer_content"], {})
+        content = a3["content"]
+        charts["content"] = sorted(
+            ({"item": t, "label": labels.get(t, t), "useful_pct": _r(100 * u),
+              "published_pct": _r(100 * content["vendor_share"][t]),
+              "gated_pct": _r(100 * a3["vendor_gated_share"].get(t, 0))}
+             for t, u in content["useful_share"].items()), key=lambda c: -c["useful_pct"])
+    a4 = alignment["A4"].inputs
+    if a4:
+        charts["channels"] = sorted(
+            ({"item": t, "label": scorer.source_labels.get(t, t), "used_pct": _r(100 * u),
+              "present_pct": _r(100 * a4["vendor_share"][t])}
+             for t, u in a4["useful_share"].items()), key=lambda c: -c["used_pct"])
+    return charts
 
 
 _FIELD = re.compile(r"\{([A-Za-z0-9_.]+)(?::([^}]*))?\}")
@@ -223,6 +254,7 @@ def build_report(cells: dict[str, dict[str, int]], *, model: dict, customer_defi
         entry["nps"] = {**nps.as_dict(), "se": _r(stats.nps_se(
             customers.numeric(model["alignment"]["A6"]["nps_item"])) if nps.n else None)}
         entry["quadrants"] = _quadrants(alignment["A2"])
+        entry["charts"] = _charts(alignment, scorer, model)
         if explain:
             entry["explain"] = {k: {"formula": d.formula, "inputs": d.inputs, "metrics": d.metrics}
                                 for k, d in {**alignment, **readiness}.items()}

@@ -1,0 +1,1 @@
+"""Rendering executive briefs (pure functions: a report in, PDF bytes out)."""
