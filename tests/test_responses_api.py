@@ -277,3 +277,28 @@ def test_csv_export_neutralizes_formulas_and_ndjson_round_trips(client, tenant, 
     lines = [json.loads(line) for line in ndjson.get_data(as_text=True).splitlines()]
     assert [line["submission_id"] for line in lines] == ["=cmd|' /C calc'!A0", "plain"]
     assert lines[0]["answers"]["suggestion"] == evil  # JSON keeps the data as it was
+
+
+def test_a_partial_response_is_a_draft_until_completed(client, tenant, open_survey, app):
+    h = tenant.headers()
+    invitation = client.post(f"/v1/surveys/{open_survey['id']}/invitations",
+                             json={"invitations": [{}]}, headers=h).get_json()["invitations"][0]
+    first = _post(client, open_survey, {"submission_id": "d1", "invitation_id": invitation["id"],
+                                        "answers": {"nps": 3}, "complete": False}, h)
+    assert first.status_code == 201
+    status = client.get(f"/v1/surveys/{open_survey['id']}/invitations/{invitation['id']}",
+                        headers=h).get_json()["status"]
+    assert status == "started"
+    done = _post(client, open_survey, {"submission_id": "d1", "invitation_id": invitation["id"],
+                                       "answers": _answers(4)}, h)
+    assert done.status_code == 200 and done.get_json()["id"] == first.get_json()["id"]
+    assert done.get_json()["complete"] is True
+    with app.app_context():
+        cells = get_store().aggregates.for_survey(open_survey["id"])
+    assert sum(c["n"] for c in cells.values()) == 1
+    status = client.get(f"/v1/surveys/{open_survey['id']}/invitations/{invitation['id']}",
+                        headers=h).get_json()["status"]
+    assert status == "completed"
+    late = _post(client, open_survey, {"submission_id": "d1", "invitation_id": invitation["id"],
+                                       "answers": {"nps": 1}, "complete": False}, h)
+    assert late.status_code == 409  # complete is final

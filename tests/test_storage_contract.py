@@ -380,3 +380,35 @@ def test_due_deliveries_are_claimed_once(store):
     assert [d.id for d in later] == [late.id]  # delivered ones are never claimed again
     listed = store.deliveries.list(a.id, "w")
     assert [d.id for d in listed] == [late.id, early.id] and listed[1].status == "delivered"
+
+
+def test_partial_responses_are_drafts_until_complete(store):
+    from shared.storage import UPDATED
+
+    a = make_org(store, "A")
+    survey = make_survey(store, a.id)
+
+    def draft(answers, complete=False):
+        new = make_response(a.id, survey.id, "web-1", answers, complete=complete)
+        return NewResponse(new.response, new.counters if complete else {})
+
+    first, outcome = store.responses.add(draft({"q1": 1}))
+    assert outcome == CREATED and not first.complete
+    second, outcome = store.responses.add(draft({"q1": 1, "q2": 2}))
+    assert outcome == UPDATED and second.id == first.id and second.created_at == first.created_at
+    assert store.aggregates.for_survey(survey.id) == {}  # drafts are never counted
+    done, outcome = store.responses.add(draft({"q1": 1, "q2": 3}, complete=True))
+    assert outcome == UPDATED and done.id == first.id and done.complete
+    assert store.aggregates.for_survey(survey.id) == {"tenure=new": {"n": 1, "q1=1": 1, "q2=3": 1}}
+    again, outcome = store.responses.add(draft({"q1": 5}))
+    assert outcome == CONFLICT and again.complete  # complete is final
+    assert store.responses.count(survey.id) == 1
+    assert store.responses.get(a.id, first.id).answers == {"q1": 1, "q2": 3}
+    # In one batch: a draft then its completion, for a new submission id.
+    news = [make_response(a.id, survey.id, "web-2", {"q1": 2}, complete=False),
+            make_response(a.id, survey.id, "web-2", {"q1": 4}, complete=True)]
+    news[0] = NewResponse(news[0].response, {})
+    outcomes = [o for _, o in store.responses.add_many(news)]
+    assert outcomes == [CREATED, UPDATED]
+    assert store.aggregates.for_survey(survey.id)["tenure=new"]["n"] == 2
+    assert store.responses.count(survey.id) == 2

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .interface import CONFLICT, CREATED, DUPLICATE, AlreadyExists, Store, StorageError
+from .interface import (
+    CONFLICT, CREATED, DUPLICATE, UPDATED, AlreadyExists, Store, StorageError,
+)
 from .models import (  # noqa: F401  (re-exported for the services)
     ApiKey, Brief, Delivery, Instrument, Invitation, NewResponse, Organization, Page, Response, Survey,
     Webhook, to_timestamp, utc_now,
@@ -34,4 +36,4 @@ def open_store(url: str) -> Store:
 
 
 __all__ = ["open_store", "Store", "StorageError", "AlreadyExists", "CREATED", "DUPLICATE",
-           "CONFLICT"]
+           "CONFLICT", "UPDATED"]

@@ -37,6 +37,22 @@ class AlreadyExists(StorageError):
 CREATED = "created"
 DUPLICATE = "duplicate"  # same submission id, same content: the stored one is returned
 CONFLICT = "conflict"  # same submission id, different content: nothing is written
+UPDATED = "updated"  # same submission id, the stored one was partial: replaced (same id)
+
+
+def decide(previous: "Response | None", new: "Response") -> str:
+    """What adding `new` means given what is stored under its submission id.
+
+    A partial response (complete=False) is a draft: it is never counted and may be replaced,
+    until the response is complete. A complete response is final.
+    """
+    if previous is None:
+        return CREATED
+    if previous.content_hash == new.content_hash:
+        return DUPLICATE
+    if not previous.complete:
+        return UPDATED
+    return CONFLICT
 
 
 class OrganizationRepository(ABC):
@@ -126,8 +142,10 @@ class ResponseRepository(ABC):
     def add(self, new: NewResponse) -> tuple[Response, str]:
         """Store one response and its counters in one transaction.
 
-        Returns (stored response, CREATED | DUPLICATE | CONFLICT). On DUPLICATE and CONFLICT the
-        returned response is the one already stored and nothing is written.
+        Returns (stored response, CREATED | UPDATED | DUPLICATE | CONFLICT), as `decide` says.
+        On DUPLICATE and CONFLICT the returned response is the one already stored and nothing is
+        written; on UPDATED a stored partial response was replaced, keeping its id. Counters
+        are applied for responses written complete (and a partial one is never counted).
         """
 
     @abstractmethod

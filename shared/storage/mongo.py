@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Iterator
 from urllib.parse import urlparse
 
@@ -25,8 +26,8 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from .codec import from_doc, to_doc
 from .interface import (
     CONFLICT,
-    CREATED,
     DUPLICATE,
+    UPDATED,
     AggregateRepository,
     AlreadyExists,
     ApiKeyRepository,
@@ -39,6 +40,7 @@ from .interface import (
     Store,
     SurveyRepository,
     WebhookRepository,
+    decide,
     sum_counters,
 )
 from .models import (
@@ -55,6 +57,13 @@ from .models import (
     Webhook,
     utc_now,
 )
+
+
+def _result_index(results, response) -> int:
+    for index, (stored, _) in enumerate(results):
+        if stored is response:
+            return index
+    raise LookupError(response.id)
 
 
 def _escape(counter: str) -> str:
@@ -311,23 +320,33 @@ class _Responses(_Repo, ResponseRepository):
 
     def _add_many(self, batch, session):
         db = self.store.db
-        results: list[tuple[Response, str] | None] = []
+        results: list[tuple[Response, str]] = []
+        inserts: dict[tuple[str, str], int] = {}  # key -> position in results / batch
+        updates: dict[tuple[str, str], int] = {}
+        final: dict[int, NewResponse] = {}
         stored = self._existing(batch, session)
-        to_insert: list[int] = []  # positions in batch
         for position, new in enumerate(batch):
             r = new.response
-            previous = stored.get((r.survey_id, r.submission_id))
-            if previous is not None:
-                results.append((previous, DUPLICATE if previous.content_hash == r.content_hash
-                                else CONFLICT))
+            key = (r.survey_id, r.submission_id)
+            previous = stored.get(key)
+            outcome = decide(previous, r)
+            if outcome in (DUPLICATE, CONFLICT):
+                results.append((previous, outcome))
                 continue
-            stored[(r.survey_id, r.submission_id)] = r
-            to_insert.append(position)
-            results.append((r, CREATED))
-        lost: set[int] = set()
-        if to_insert:
+            if outcome == UPDATED:
+                r = replace(r, id=previous.id, created_at=previous.created_at)
+                (inserts if key in inserts else updates)[key] = position
+            else:
+                inserts[key] = position
+            final[position] = NewResponse(r, new.counters)
+            stored[key] = r
+            results.append((r, outcome))
+        written: list[NewResponse] = []
+        if inserts:
+            positions = list(inserts.values())
+            lost: set[int] = set()
             try:
-                db.responses.insert_many([_to_mongo(batch[p].response) for p in to_insert],
+                db.responses.insert_many([_to_mongo(final[p].response) for p in positions],
                                          ordered=False, session=session)
             except BulkWriteError as exc:
                 # Without transactions a concurrent writer can win the race for a submission id
@@ -335,16 +354,31 @@ class _Responses(_Repo, ResponseRepository):
                 for error in exc.details.get("writeErrors", []):
                     if error.get("code") != 11000:
                         raise
-                    lost.add(to_insert[error["index"]])
-        for position in lost:
-            r = batch[position].response
-            winner = _from_mongo(Response, db.responses.find_one(
-                {"survey_id": r.survey_id, "submission_id": r.submission_id}, session=session))
-            results[position] = (winner, DUPLICATE if winner.content_hash == r.content_hash
-                                 else CONFLICT)
-        inserted = [batch[p] for p in to_insert if p not in lost]
-        self._count(inserted, session)
+                    lost.add(positions[error["index"]])
+            for p in positions:
+                if p in lost:
+                    self._lost_race(results, batch, p, final, session)
+                else:
+                    written.append(final[p])
+        for key, p in updates.items():
+            doc = _to_mongo(final[p].response)
+            done = db.responses.replace_one({"_id": doc["_id"], "complete": False}, doc,
+                                            session=session)
+            if done.matched_count:
+                written.append(final[p])
+            else:  # completed by someone else meanwhile
+                self._lost_race(results, batch, p, final, session)
+        self._count([n for n in written if n.response.complete], session)
         return results
+
+    def _lost_race(self, results, batch, position, final, session) -> None:
+        r = batch[position].response
+        winner = _from_mongo(Response, self.store.db.responses.find_one(
+            {"survey_id": r.survey_id, "submission_id": r.submission_id}, session=session))
+        outcome = decide(winner, r)
+        # The winner is stored; whatever we would have done now counts as a repeat of it.
+        index = _result_index(results, final[position].response)
+        results[index] = (winner, DUPLICATE if outcome == DUPLICATE else CONFLICT)
 
     def _existing(self, batch, session) -> dict[tuple[str, str], Response]:
         by_survey: dict[str, set[str]] = {}

@@ -15,14 +15,15 @@ import os
 import sqlite3
 import threading
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
 from .codec import dumps, from_doc, to_doc
 from .interface import (
     CONFLICT,
-    CREATED,
     DUPLICATE,
+    UPDATED,
     AggregateRepository,
     AlreadyExists,
     ApiKeyRepository,
@@ -35,6 +36,7 @@ from .interface import (
     Store,
     SurveyRepository,
     WebhookRepository,
+    decide,
     sum_counters,
 )
 from .models import (
@@ -379,30 +381,43 @@ class _Responses(_Repo, ResponseRepository):
 
     def add_many(self, batch: list[NewResponse]):
         results: list[tuple[Response, str]] = []
-        created: list[NewResponse] = []
+        inserts: dict[tuple[str, str], NewResponse] = {}  # new rows, last version wins
+        updates: dict[tuple[str, str], NewResponse] = {}  # stored partial rows replaced
         with self.store.write() as c:
             stored = self._existing(c, batch)
             for new in batch:
                 r = new.response
                 key = (r.survey_id, r.submission_id)
                 previous = stored.get(key)
-                if previous is not None:
-                    same = previous.content_hash == r.content_hash
-                    results.append((previous, DUPLICATE if same else CONFLICT))
+                outcome = decide(previous, r)
+                if outcome in (DUPLICATE, CONFLICT):
+                    results.append((previous, outcome))
                     continue
+                if outcome == UPDATED:
+                    r = replace(r, id=previous.id, created_at=previous.created_at)
+                    new = NewResponse(r, new.counters)
+                    (inserts if key in inserts else updates)[key] = new
+                else:
+                    inserts[key] = new
                 stored[key] = r
-                created.append(new)
-                results.append((r, CREATED))
+                results.append((r, outcome))
             c.executemany(
                 "INSERT INTO responses (id, org_id, survey_id, submission_id, instrument, source,"
                 " complete, created_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(n.response.id, n.response.org_id, n.response.survey_id,
                   n.response.submission_id, n.response.instrument, n.response.source,
                   int(n.response.complete), n.response.created_at, dumps(to_doc(n.response)))
-                 for n in created],
+                 for n in inserts.values()],
             )
+            c.executemany(
+                "UPDATE responses SET instrument = ?, source = ?, complete = ?, doc = ? "
+                "WHERE id = ? AND complete = 0",
+                [(n.response.instrument, n.response.source, int(n.response.complete),
+                  dumps(to_doc(n.response)), n.response.id) for n in updates.values()],
+            )
+            counted = [n for n in (*inserts.values(), *updates.values()) if n.response.complete]
             by_survey: dict[str, list[NewResponse]] = {}
-            for n in created:
+            for n in counted:
                 by_survey.setdefault(n.response.survey_id, []).append(n)
             for survey_id, news in by_survey.items():
                 c.executemany(

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from shared import ids
 from shared.cells import answer_counters, cell_key
 from shared.storage import (
-    CONFLICT, CREATED, DUPLICATE, Instrument, NewResponse, Response, Store, Survey, utc_now,
+    CONFLICT, CREATED, DUPLICATE, UPDATED, Instrument, NewResponse, Response, Store, Survey,
+    utc_now,
 )
 
 from ..errors import Invalid
@@ -120,7 +121,7 @@ def _same_submission(ctx: IngestContext, invitation, item: dict) -> bool:
 def after_store(ctx: IngestContext, stored: list[tuple[Response, str]]) -> None:
     """Move the invitations of newly stored responses along: completed, or started."""
     for response, outcome in stored:
-        if outcome != CREATED or not response.invitation_id:
+        if outcome not in (CREATED, UPDATED) or not response.invitation_id:
             continue
         if response.complete:
             change = {"status": "completed", "response_id": response.id}
@@ -138,7 +139,8 @@ def ingest_prepared(ctx: IngestContext, ready: list[NewResponse]) -> list[tuple[
         return []
     stored = ctx.store.responses.add_many(ready)
     after_store(ctx, stored)
-    created = [webhooks.response_event(r) for r, outcome in stored if outcome == CREATED]
+    created = [webhooks.response_event(r) for r, outcome in stored
+               if outcome in (CREATED, UPDATED) and r.complete]
     if created:
         webhooks.enqueue(ctx.store, ctx.survey.org_id, "response.created", created)
     return stored
@@ -178,4 +180,4 @@ def _rejected(position: int, item, errors: list[dict]) -> dict:
             if isinstance(submission_id, str) else None, "status": "rejected", "errors": errors}
 
 
-OUTCOME_STATUS = {CREATED: 201, DUPLICATE: 200, CONFLICT: 409}
+OUTCOME_STATUS = {CREATED: 201, UPDATED: 200, DUPLICATE: 200, CONFLICT: 409}

@@ -29,6 +29,7 @@ LISTS = ("multiple_choice", "ranking")
 class ImportSummary:
     rows: int = 0
     created: int = 0
+    updated: int = 0
     duplicate: int = 0
     conflict: int = 0
     rejected: int = 0

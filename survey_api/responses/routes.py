@@ -46,10 +46,13 @@ class Responses(MethodView):
     @blp.arguments(ResponseInputSchema)
     @blp.response(201, ResponseSchema, description="Stored")
     @blp.alt_response(200, schema=ResponseSchema,
-                      description="Already stored with the same content: the stored response")
+                      description="Already stored with the same content (the stored response), "
+                                  "or a stored partial response updated")
     @blp.alt_response(409, description="The submission id is stored with other content")
     def post(self, item, survey_id):
-        """Post one response. Safe to retry with the same submission_id."""
+        """Post one response. Safe to retry with the same submission_id. A partial response
+        (complete=false) is a draft: posting the same submission_id again replaces it, until a
+        complete version is posted; only complete responses are scored."""
         survey = get_survey(get_store(), g.org_id, survey_id)
         response, outcome = domain.ingest_one(get_store(), survey, item)
         if outcome == CONFLICT:
@@ -80,7 +83,7 @@ class ResponseBatch(MethodView):
                 items.append(raw if isinstance(raw, dict) else {})
         results = domain.ingest_batch(get_store(), survey, items, envelope_errors)
         counts = {s: sum(1 for r in results if r["status"] == s)
-                  for s in ("created", "duplicate", "conflict", "rejected")}
+                  for s in ("created", "updated", "duplicate", "conflict", "rejected")}
         return {**counts, "results": results}
 
 

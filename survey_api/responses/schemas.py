@@ -60,14 +60,15 @@ class BatchInputSchema(ma.Schema):
 class BatchItemResultSchema(ma.Schema):
     index = ma.fields.Integer()
     submission_id = ma.fields.String(allow_none=True)
-    status = ma.fields.String(metadata={"description": "created, duplicate, conflict or "
-                                                       "rejected"})
+    status = ma.fields.String(metadata={"description": "created, updated, duplicate, conflict "
+                                                       "or rejected"})
     id = ma.fields.String(metadata={"description": "The stored response's id"})
     errors = ma.fields.List(ma.fields.Dict())
 
 
 class BatchResultSchema(ma.Schema):
     created = ma.fields.Integer()
+    updated = ma.fields.Integer(metadata={"description": "Partial responses replaced"})
     duplicate = ma.fields.Integer()
     conflict = ma.fields.Integer()
     rejected = ma.fields.Integer()
