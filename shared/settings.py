@@ -39,6 +39,8 @@ class Settings:
     mail_from: str = "briefs@localhost"
     brief_link_hours: int = 168  # how long a shared brief link works (7 days)
     scoring_timeout_seconds: int = 15
+    ratelimit_storage_uri: str = "memory://"
+    anonymous_rate_limit: str = "30 per minute"
     webhook_poll_seconds: int = 2  # 0 turns the in-process webhook dispatcher off
     web_concurrency: int = 2
     gunicorn_threads: int = 4
@@ -70,7 +72,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                 raise ConfigError(f"{field.name.upper()} must be a whole number, got {raw!r}") from None
         else:
             values[field.name] = raw
-    settings = Settings(**values)
+    return finalize(Settings(**values))
+
+
+def finalize(settings: Settings) -> Settings:
+    """Validate, and outside production fill missing secrets with the development value."""
     validate(settings)
     if not settings.is_production:
         settings = replace(

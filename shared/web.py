@@ -21,7 +21,7 @@ from . import ids
 from .auth import SECURITY_SCHEME
 from .logs import configure_logging
 from .problems import ProblemErrorSchema, from_http_exception, problem_response
-from .settings import Settings, load_settings
+from .settings import Settings, finalize, load_settings
 from .storage import Store, open_store
 
 log = logging.getLogger("shared.web")
@@ -62,7 +62,7 @@ def create_service_app(import_name: str, service: str, title: str,
                        store_setup=()) -> tuple[Flask, Api]:
     """store_setup: functions run once on the store when a process first opens it (idempotent
     data the service needs, such as the built-in instruments)."""
-    settings = settings or load_settings()
+    settings = finalize(settings) if settings else load_settings()
     configure_logging(settings.log_level)
     app = Flask(import_name)
     app.config.update(

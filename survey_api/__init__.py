@@ -37,6 +37,18 @@ def create_app(settings: Settings | None = None):
     for blueprint in (accounts_blp, instruments_blp, surveys_blp, invitations_blp,
                       responses_blp, webhooks_blp):
         api.register_blueprint(blueprint)
+
+    from .extensions import limiter
+    from .forms.routes import bp as forms_bp
+
+    settings = app.config["SETTINGS"]
+    app.config.update(RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
+                      RATELIMIT_HEADERS_ENABLED=True,
+                      SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_SECURE=settings.is_production,
+                      WTF_CSRF_TIME_LIMIT=None)  # the form may stay open for hours
+    limiter.init_app(app)
+    app.register_blueprint(forms_bp)  # HTML pages: not part of the JSON API document
     _start_webhook_dispatcher_after_fork(app)
     cli.register(app)
     return app

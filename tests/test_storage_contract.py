@@ -7,6 +7,7 @@ import hashlib
 import os
 import threading
 import uuid
+from dataclasses import replace
 
 import pytest
 
@@ -251,16 +252,23 @@ def test_responses_filtered_paginated_streamed_and_scoped(store):
                   created_to="2026-05-01T00:00:00.000000Z") == [
         "s2", "s3"]
     assert ids_of(source="api", attributes={"tenure": "long_standing"}, complete=True) == ["s4"]
+    marked = make_response(a.id, survey.id, "fp", {"q": 9})
+    store.responses.add(NewResponse(replace(marked.response, fingerprint="abc123"),
+                                    marked.counters))
+    assert ids_of(fingerprint="abc123") == ["fp"]
+    assert ids_of(fingerprint="other") == []
 
     page1 = store.responses.list(a.id, survey.id, limit=4)
     page2 = store.responses.list(a.id, survey.id, limit=4, after=page1.next_cursor)
     assert len(page1.items) == 4 and page1.next_cursor is not None
-    assert len(page2.items) == 3 and page2.next_cursor is None
-    assert [r.id for r in page1.items + page2.items] == sorted(r.id for r in made)
+    assert len(page2.items) == 4 and page2.next_cursor is None
+    assert [r.id for r in page1.items + page2.items][:7] == sorted(r.id for r in made)
 
     streamed = list(store.responses.iter_survey(survey.id, batch_size=3))
-    assert [r.id for r in streamed] == sorted(r.id for r in made)
+    assert [r.id for r in streamed][:7] == sorted(r.id for r in made)
     assert store.responses.get(a.id, made[0].id) == made[0]
+    assert store.responses.find_by_submission(survey.id, "s3") == made[3]
+    assert store.responses.find_by_submission(survey.id, "nope") is None
     assert store.responses.get(b.id, made[0].id) is None
     assert store.responses.list(b.id, survey.id).items == []
 

@@ -159,13 +159,16 @@ class ResponseRepository(ABC):
     def get(self, org_id: str, response_id: str) -> Response | None: ...
 
     @abstractmethod
+    def find_by_submission(self, survey_id: str, submission_id: str) -> Response | None: ...
+
+    @abstractmethod
     def list(
         self, org_id: str, survey_id: str, *, after: str | None = None, limit: int = 100,
         filters: dict | None = None,
     ) -> Page:
         """filters: source, complete, instrument, created_from, created_to (timestamps in the
         canonical utc_now() form, so they compare as text;
-        inclusive from, exclusive to) and attributes ({name: value})."""
+        inclusive from, exclusive to), fingerprint and attributes ({name: value})."""
 
     @abstractmethod
     def iter_survey(self, survey_id: str, *, instrument: str | None = None,

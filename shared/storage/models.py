@@ -101,6 +101,9 @@ class Response:
     source: str = "api"  # web, api, import
     complete: bool = True
     invitation_id: str | None = None
+    # Anonymous web responses: a keyed hash of the respondent's network and browser, to spot a
+    # second response from the same person (see survey_api/forms/routes.py for its limits).
+    fingerprint: str | None = None
     created_at: str = field(default_factory=utc_now)
     updated_at: str = field(default_factory=utc_now)
 

@@ -412,10 +412,14 @@ class _Responses(_Repo, ResponseRepository):
         return _from_mongo(Response, self.store.db.responses.find_one(
             {"_id": response_id, "org_id": org_id}))
 
+    def find_by_submission(self, survey_id, submission_id):
+        return _from_mongo(Response, self.store.db.responses.find_one(
+            {"survey_id": survey_id, "submission_id": submission_id}))
+
     def list(self, org_id, survey_id, *, after=None, limit=100, filters=None):
         query: dict = {"org_id": org_id, "survey_id": survey_id}
         filters = filters or {}
-        for name in ("source", "instrument"):
+        for name in ("source", "instrument", "fingerprint"):
             if filters.get(name) is not None:
                 query[name] = filters[name]
         if filters.get("complete") is not None:

@@ -452,6 +452,10 @@ class _Responses(_Repo, ResponseRepository):
         return self.store.one(Response, "SELECT doc FROM responses WHERE org_id = ? AND id = ?",
                               (org_id, response_id))
 
+    def find_by_submission(self, survey_id, submission_id):
+        return self.store.one(Response, "SELECT doc FROM responses WHERE survey_id = ? AND "
+                                        "submission_id = ?", (survey_id, submission_id))
+
     def list(self, org_id, survey_id, *, after=None, limit=100, filters=None):
         sql = "SELECT doc FROM responses WHERE org_id = ? AND survey_id = ?"
         params: list = [org_id, survey_id]
@@ -469,6 +473,9 @@ class _Responses(_Repo, ResponseRepository):
         if filters.get("created_to"):
             sql += " AND created_at < ?"
             params.append(filters["created_to"])
+        if filters.get("fingerprint"):
+            sql += " AND json_extract(doc, '$.fingerprint') = ?"
+            params.append(filters["fingerprint"])
         for name, value in (filters.get("attributes") or {}).items():
             sql += " AND json_extract(doc, ?) = ?"
             params += ["$.attributes." + json.dumps(name), value]

@@ -56,7 +56,8 @@ def content_hash(kind: str, answers: dict, attributes: dict, complete: bool,
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def prepare(ctx: IngestContext, item: dict, source: str) -> NewResponse:
+def prepare(ctx: IngestContext, item: dict, source: str,
+            fingerprint: str | None = None) -> NewResponse:
     """Validate one response envelope (already shape-checked) and build what the store writes.
     Raises Invalid naming every bad field."""
     survey = ctx.survey
@@ -104,7 +105,7 @@ def prepare(ctx: IngestContext, item: dict, source: str) -> NewResponse:
         content_hash=content_hash(kind, answers, attributes, complete,
                                   invitation.id if invitation else None),
         source=source, complete=complete, invitation_id=invitation.id if invitation else None,
-        created_at=now, updated_at=now,
+        fingerprint=fingerprint, created_at=now, updated_at=now,
     )
     # Only complete responses count toward scores; partial ones are kept but not counted.
     counters = answer_counters(validator.questions, answers) if complete else {}

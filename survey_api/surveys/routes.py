@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from flask import g
+from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from shared.auth import require_scope
 from shared.web import get_store
 
+from ..forms.domain import links as form_links
 from ..schemas_common import PageQuerySchema
 from . import domain
-from .schemas import SurveyInputSchema, SurveyPageSchema, SurveyPatchSchema, SurveySchema
+from .schemas import (
+    SurveyInputSchema, SurveyLinksSchema, SurveyPageSchema, SurveyPatchSchema, SurveySchema,
+)
 
 blp = Blueprint("surveys", __name__, url_prefix="/v1/surveys",
                 description="Survey campaigns: instruments, segments, branding, status")
@@ -50,6 +53,18 @@ class SurveyById(MethodView):
     def patch(self, changes, survey_id):
         """Change a draft survey (409 once it is open)."""
         return domain.update_survey(get_store(), g.org_id, survey_id, changes)
+
+
+@blp.route("/<survey_id>/links")
+class SurveyLinks(MethodView):
+    @require_scope("read")
+    @blp.response(200, SurveyLinksSchema)
+    def get(self, survey_id):
+        """The web links: the staff self-assessment link, and the anonymous link if the survey
+        allows one. Customers with an invitation use its own link."""
+        survey = domain.get_survey(get_store(), g.org_id, survey_id)
+        settings = current_app.config["SETTINGS"]
+        return form_links(settings.survey_api_url, settings.secret_key, survey)
 
 
 @blp.route("/<survey_id>/open")

@@ -59,3 +59,9 @@ class SurveySchema(SurveyInputSchema):
 
 
 SurveyPageSchema = page_schema(SurveySchema, "SurveyPage")
+
+
+class SurveyLinksSchema(ma.Schema):
+    staff = ma.fields.String(metadata={"description": "For the vendor's own staff"})
+    anonymous = ma.fields.String(allow_none=True,
+                                 metadata={"description": "Null unless settings.anonymous_link"})

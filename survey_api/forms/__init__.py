@@ -1,0 +1,1 @@
+"""Web forms for respondents: the customer survey and the staff self-assessment, page by page."""

@@ -1,0 +1,248 @@
+"""The respondents' web pages: server-rendered, one section per page, working without
+JavaScript (which only adds a character counter and a slider).
+
+Three kinds of link lead here:
+  /s/<token>      an invitation: single-use, carries segment attributes (not asked again)
+  /a/<survey_id>  the anonymous link, when the survey allows it (rate-limited)
+  /staff/<token>  the vendor-staff self-assessment link (a signed token per survey)
+
+Every page saves: answers are stored as a partial response (not scored) on each Next or Back,
+so reopening the link resumes; the response counts once the last page is submitted.
+
+Duplicate protection on anonymous links: a signed cookie remembers the draft and the
+completion, and a fingerprint (keyed hash of survey, client address, user agent and language)
+marks a completed response. Its limits: someone who clears cookies and changes network can
+answer twice; two people behind one address with identical browsers look like one (the second
+sees "already answered"). Invitations are the way to exactly-once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets as pysecrets
+
+from flask import (Blueprint, abort, current_app, redirect, render_template, request, session,
+                   url_for)
+from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from shared import ids
+from shared.web import get_store
+
+from ..errors import Invalid
+from ..extensions import limiter
+from ..invitations.domain import is_expired
+from ..responses.domain import context_for, ingest_prepared, prepare
+from . import domain
+
+bp = Blueprint("forms", __name__, template_folder="../templates",
+               static_folder="../static", static_url_path="/static/forms")
+
+def _status_page(status: int, title: str, text: str, survey=None):
+    return render_template("forms/status.html", title=title, text=text,
+                           brand=_brand(survey)), status
+
+
+def _brand(survey) -> dict:
+    branding = (survey.branding if survey else {}) or {}
+    accent = branding.get("accent_color") or "#1f5fbf"
+    return {"vendor": branding.get("vendor_name") or "", "accent": accent,
+            "on_accent": domain.readable_text_color(accent)}
+
+
+def _survey_state_page(survey):
+    if survey.status == "closed":
+        return _status_page(410, "This survey has closed",
+                            "Thank you for your interest. It no longer takes answers.", survey)
+    if survey.status != "open":
+        return _status_page(404, "This survey is not open yet",
+                            "Please try the link again later.", survey)
+    return None
+
+
+# -- the three kinds of link --------------------------------------------------------------
+
+@bp.route("/s/<token>", methods=["GET", "POST"])
+def invitation_link(token):
+    store = get_store()
+    invitation = store.invitations.find_by_token_hash(ids.hash_secret(token))
+    if invitation is None:
+        return _status_page(404, "This link is not valid",
+                            "Check that the whole link was copied, or ask the sender for a new "
+                            "one.")
+    survey = store.surveys.get_any(invitation.survey_id)
+    if invitation.status == "revoked":
+        return _status_page(410, "This link has been withdrawn",
+                            "The sender has cancelled it. Nothing more is needed from you.",
+                            survey)
+    if invitation.status == "completed":
+        return _status_page(200, "You have already answered",
+                            "Your answers are in. Thank you for your time.", survey)
+    if is_expired(invitation):
+        return _status_page(410, "This link has expired",
+                            "Invitations work for a limited time. Ask the sender for a new one "
+                            "if you would still like to answer.", survey)
+    problem = _survey_state_page(survey)
+    if problem:
+        return problem
+    return _form(survey, "customer", f"web-{invitation.id}", invitation=invitation,
+                 self_url=url_for("forms.invitation_link", token=token))
+
+
+@bp.route("/a/<survey_id>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["SETTINGS"].anonymous_rate_limit)
+def anonymous_link(survey_id):
+    survey = get_store().surveys.get_any(survey_id)
+    if survey is None or not survey.settings.get("anonymous_link"):
+        return _status_page(404, "This link is not valid",
+                            "The survey may not take anonymous answers. Ask the sender.")
+    problem = _survey_state_page(survey)
+    if problem:
+        return problem
+    fingerprint = _fingerprint(survey.id)
+    if session.get(f"done:{survey.id}") or _completed_before(survey, fingerprint):
+        return _status_page(200, "You have already answered",
+                            "Answers from this browser are in. Thank you for your time.", survey)
+    key = f"draft:{survey.id}"
+    session.setdefault(key, "anon-" + pysecrets.token_urlsafe(16))
+    session.permanent = True
+    return _form(survey, "customer", session[key], fingerprint=fingerprint,
+                 self_url=url_for("forms.anonymous_link", survey_id=survey.id))
+
+
+@bp.route("/staff/<token>", methods=["GET", "POST"])
+def staff_link(token):
+    try:
+        survey_id = URLSafeSerializer(current_app.config["SECRET_KEY"],
+                                      salt=domain.STAFF_SALT).loads(token)
+    except BadSignature:
+        return _status_page(404, "This link is not valid",
+                            "Check that the whole link was copied.")
+    survey = get_store().surveys.get_any(survey_id)
+    if survey is None:
+        return _status_page(404, "This link is not valid", "The survey no longer exists.")
+    problem = _survey_state_page(survey)
+    if problem:
+        return problem
+    if session.get(f"done:staff:{survey.id}"):
+        return _status_page(200, "You have already answered",
+                            "Your self-assessment is in. Thank you.", survey)
+    key = f"draft:staff:{survey.id}"
+    session.setdefault(key, "staff-" + pysecrets.token_urlsafe(16))
+    session.permanent = True
+    return _form(survey, "vendor", session[key],
+                 self_url=url_for("forms.staff_link", token=token))
+
+
+@bp.route("/thanks")
+def thanks():
+    return render_template("forms/status.html", title="Thank you",
+                           text="Your answers are in. You can close this page.",
+                           brand=session.get("thanks_brand") or _brand(None))
+
+
+@bp.errorhandler(CSRFError)
+def csrf_error(error):
+    return _status_page(400, "This page had expired",
+                        "For your security the form could not be sent. Go back, reload the "
+                        "page and try again: your earlier answers are saved.")
+
+
+# -- the form itself ----------------------------------------------------------------------
+
+def _fingerprint(survey_id: str) -> str:
+    raw = "|".join([survey_id, request.remote_addr or "", request.headers.get("User-Agent", ""),
+                    request.headers.get("Accept-Language", "")])
+    return hmac.new(current_app.config["SECRET_KEY"].encode(), raw.encode(),
+                    hashlib.sha256).hexdigest()[:32]
+
+
+def _completed_before(survey, fingerprint: str) -> bool:
+    page = get_store().responses.list(survey.org_id, survey.id, limit=1, filters={
+        "fingerprint": fingerprint, "complete": True})
+    return bool(page.items)
+
+
+def _form(survey, kind: str, submission_id: str, *, self_url: str, invitation=None,
+          fingerprint=None):
+    store = get_store()
+    ctx = context_for(store, survey)
+    instrument = ctx.instruments[kind]
+    known = dict(invitation.attributes) if invitation else {}
+    pages = domain.pages_for(instrument.definition, known)
+    draft = store.responses.find_by_submission(survey.id, submission_id)
+    answers = dict(draft.answers) if draft else {}
+    brand = _brand(survey)
+    vendor = brand["vendor"] or "the vendor"
+
+    def save(complete: bool):
+        item = {"submission_id": submission_id, "instrument": kind, "answers": answers,
+                "complete": complete}
+        if invitation:
+            item["invitation_id"] = invitation.id
+        ingest_prepared(ctx, [prepare(ctx, item, "web", fingerprint=fingerprint)])
+
+    errors: list[dict] = []
+    if request.method == "POST":
+        try:
+            validate_csrf(request.form.get("csrf_token"))
+        except Exception:  # a missing, stale or forged token
+            raise CSRFError()
+        number = _page_number(request.form.get("page"), len(pages))
+        page = pages[number - 1]
+        typed, read_errors = domain.read_page(page.questions, request.form)
+        going_back = request.form.get("action") == "back"
+        clean, check_errors = domain.check_page(instrument, page.questions, typed,
+                                                enforce_required=not going_back)
+        errors = read_errors + [e for e in check_errors
+                                if e["field"] not in {r["field"] for r in read_errors}]
+        for q in page.questions:  # the page's answers replace what was saved for it
+            answers.pop(q["id"], None)
+        answers.update(clean)
+        if going_back:
+            save(False)
+            return redirect(f"{self_url}?page={max(1, number - 1)}", code=303)
+        if not errors:
+            last = number == len(pages)
+            try:
+                save(complete=last)
+            except Invalid as exc:  # e.g. a required question on an earlier page
+                first = exc.errors[0]["field"].split(".", 1)[-1]
+                target = next((p.number for p in pages
+                               if any(q["id"] == first for q in p.questions)), 1)
+                return redirect(f"{self_url}?page={target}&incomplete=1", code=303)
+            if last:
+                session[f"done:{'staff:' if kind == 'vendor' else ''}{survey.id}"] = True
+                session["thanks_brand"] = brand
+                return redirect(url_for("forms.thanks"), code=303)
+            return redirect(f"{self_url}?page={number + 1}", code=303)
+        answers.update(typed)  # show what was typed, even where it was wrong
+        shown = page
+    else:
+        requested = request.args.get("page")
+        number = _page_number(requested, len(pages)) if requested else domain.resume_page(
+            pages, answers)
+        shown = pages[number - 1]
+        if request.args.get("incomplete"):
+            _, errors = domain.check_page(instrument, shown.questions, answers,
+                                          enforce_required=True)
+    status = 422 if errors else 200
+    return render_template(
+        "forms/page.html", brand=brand, survey=survey, instrument=instrument, page=shown,
+        pages=pages, answers=answers, errors=errors,
+        error_for={e["field"]: e["reason"] for e in errors}, vendor=vendor,
+        question_text={q["id"]: q["text"] for q in shown.questions},
+        text=lambda t: domain.with_vendor(t, vendor), csrf_token=generate_csrf(),
+        action_url=self_url, intro=domain.with_vendor(instrument.definition.get("intro", ""),
+                                                      vendor),
+        ranks=domain._ranks), status
+
+
+def _page_number(raw, count: int) -> int:
+    try:
+        number = int(raw)
+    except (TypeError, ValueError):
+        abort(400)
+    return min(max(1, number), count)
+

@@ -1,0 +1,60 @@
+"""Driving Debian's Chromium with Playwright (no browser download: executable_path)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from werkzeug.serving import make_server
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+SCREENS = Path(__file__).resolve().parent / "output" / "screens"
+
+
+class LiveServer:
+    def __init__(self, app):
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+def fill_page(page, answers: dict | None = None) -> None:
+    """Answer every question on the current page: the given answers where there are some,
+    else the first option / a middle value."""
+    answers = answers or {}
+    for fieldset in page.locator("fieldset.question").all():
+        radios = fieldset.locator("input[type=radio]")
+        boxes = fieldset.locator("input[type=checkbox]")
+        selects = fieldset.locator("select")
+        name = (radios.first.get_attribute("name") if radios.count() else
+                boxes.first.get_attribute("name") if boxes.count() else None)
+        if radios.count():
+            value = answers.get(name)
+            target = fieldset.locator(f"input[type=radio][value='{value}']") if value is not None \
+                else radios.nth(min(3, radios.count() - 1))
+            target.check()
+        elif boxes.count():
+            for value in answers.get(name, [boxes.first.get_attribute("value")]):
+                fieldset.locator(f"input[type=checkbox][value='{value}']").check()
+        elif selects.count():
+            for i in range(selects.count()):
+                selects.nth(i).select_option(index=i + 1)
+    for number in page.locator("input[type=number]").all():
+        number.fill(str(answers.get(number.get_attribute("name"), 40)))
+    for box in page.locator("textarea").all():
+        box.fill(answers.get(box.get_attribute("name"), "Publish prices, please."))
+
+
+def next_page(page) -> None:
+    page.locator("button.primary").click()
+    page.wait_for_load_state()
+
+
+def shoot(page, name: str) -> None:
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENS / f"{name}.png"), full_page=True)

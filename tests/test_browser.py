@@ -1,0 +1,267 @@
+"""The web forms in a real browser: Debian's Chromium driven by Playwright, against
+survey_api served over HTTP. Screenshots of every page type go to tests/output/screens."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import sync_playwright
+
+import survey_api
+
+from .browser import ARGS, CHROMIUM, LiveServer, fill_page, next_page, shoot
+from .factories import builtin
+
+CUSTOMER, VENDOR = builtin("how-you-buy"), builtin("how-we-sell")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def site(settings, tenant):
+    """survey_api on a real port, with an open survey (anonymous link on)."""
+    app = survey_api.create_app(settings.with_overrides(survey_api_url="http://placeholder"))
+    server = LiveServer(app)
+    app.config["SETTINGS"] = app.config["SETTINGS"].with_overrides(survey_api_url=server.url)
+    client = app.test_client()
+    h = tenant.headers()
+    survey = client.post("/v1/surveys", json={
+        "name": "How Acme's customers buy", "segments": {"region": ["emea", "americas"]},
+        "branding": {"vendor_name": "Acme Analytics", "accent_color": "#0b7285"},
+        "settings": {"anonymous_link": True}}, headers=h).get_json()
+    client.post(f"/v1/surveys/{survey['id']}/open", headers=h)
+
+    def invite(**attributes):
+        body = {"invitations": [{"attributes": attributes or {"tenure": "long_standing",
+                                                              "size": "large",
+                                                              "region": "emea"}}]}
+        return client.post(f"/v1/surveys/{survey['id']}/invitations", json=body,
+                           headers=h).get_json()["invitations"][0]
+
+    yield {"url": server.url, "client": client, "survey": survey, "invite": invite,
+           "headers": h,
+           "links": client.get(f"/v1/surveys/{survey['id']}/links", headers=h).get_json()}
+    server.close()
+
+
+def _page(browser, width=1280):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    return context, context.new_page()
+
+
+def _responses(site):
+    return site["client"].get(f"/v1/surveys/{site['survey']['id']}/responses",
+                              headers=site["headers"]).get_json()["items"]
+
+
+def test_a_customer_completes_the_survey_and_the_api_has_it(browser, site):
+    invitation = site["invite"]()
+    context, page = _page(browser)
+    page.goto(invitation["url"])
+    assert page.locator("text=Step 1 of 7").is_visible()
+    # The invitation knows tenure and size: those questions are not asked.
+    assert page.locator("input[name=tenure]").count() == 0
+    assert page.locator("input[name=company_size]").count() == 0
+    chosen = {"role": "manager", "buying_team_size": "7-10", "first_contact_percent": 65,
+              "nps": 9, "gate_tolerance": "never", "suggestion": "Less <b>gating</b> & more "
+                                                                 "pricing, please"}
+    for number in range(1, 8):
+        assert page.locator(f"text=Step {number} of 7").is_visible()
+        fill_page(page, chosen)
+        next_page(page)
+    assert page.locator("h1", has_text="Thank you").is_visible()
+    context.close()
+    [stored] = _responses(site)
+    assert stored["complete"] and stored["source"] == "web"
+    assert stored["attributes"] == {"tenure": "long_standing", "size": "large", "region": "emea"}
+    assert stored["invitation_id"] == invitation["id"]
+    for key in ("role", "buying_team_size", "first_contact_percent", "nps", "gate_tolerance",
+                "suggestion"):
+        assert stored["answers"][key] == chosen[key], key
+    assert "tenure" not in stored["answers"]
+    # The link is single-use.
+    context, page = _page(browser)
+    page.goto(invitation["url"])
+    assert page.locator("h1", has_text="already answered").is_visible()
+    context.close()
+
+
+def test_leaving_after_page_two_and_reopening_resumes_with_answers_kept(browser, site):
+    invitation = site["invite"]()
+    context, page = _page(browser)
+    page.goto(invitation["url"])
+    fill_page(page, {"role": "technical", "buying_team_size": "2-3"})
+    next_page(page)
+    fill_page(page, {"job_problem_importance": 5, "job_problem_mode": "in_person"})
+    next_page(page)
+    context.close()  # gone: a new browser, no cookies
+    assert not _responses(site)[0]["complete"]
+
+    context, page = _page(browser)
+    page.goto(invitation["url"])
+    assert page.locator("text=Step 3 of 7").is_visible()  # resumed where they left off
+    page.locator("button.secondary").click()
+    page.wait_for_load_state()
+    assert page.locator("text=Step 2 of 7").is_visible()
+    assert page.locator("input[name=job_problem_importance][value='5']").is_checked()
+    assert page.locator("input[name=job_problem_mode][value='in_person']").is_checked()
+    page.locator("button.secondary").click()
+    page.wait_for_load_state()
+    assert page.locator("input[name=role][value=technical]").is_checked()
+    context.close()
+
+
+def test_invalid_pages_show_messages_and_keyboard_alone_finishes(browser, site):
+    invitation = site["invite"]()
+    context, page = _page(browser)
+    page.goto(invitation["url"])
+    next_page(page)  # nothing answered
+    summary = page.locator(".error-summary")
+    assert summary.is_visible() and "Please check these 2 answers" in summary.inner_text()
+    assert page.locator("#error-role").inner_text().endswith("Please choose an answer.")
+    assert page.locator("fieldset#q-role").get_attribute("aria-invalid") == "true"
+    shoot(page, "customer-errors-desktop")
+    # A percent out of range, typed by hand, is refused with a reason.
+    fill_page(page)
+    next_page(page)
+    fill_page(page)
+    next_page(page)
+    fill_page(page)
+    next_page(page)
+    page.locator("input[name=first_contact_percent]").fill("250")
+    next_page(page)
+    assert "from 0 to 100" in page.locator("#error-first_contact_percent").inner_text()
+    context.close()
+
+    # Keyboard only, from a fresh invitation: Tab to move, Space/arrows to choose, Enter to go.
+    invitation = site["invite"]()
+    context, page = _page(browser)
+    page.goto(invitation["url"])
+    for _ in range(7):
+        _keyboard_fill(page)
+    assert page.locator("h1", has_text="Thank you").is_visible()
+    context.close()
+    assert sum(r["complete"] for r in _responses(site)) == 1
+
+
+def _keyboard_fill(page) -> None:
+    """Answer the current page using only the keyboard, then press Enter on the button."""
+    step = page.locator(".step").inner_text()
+    seen_groups: set[str] = set()
+    rank = 0
+    for _ in range(400):
+        page.keyboard.press("Tab")
+        info = page.evaluate("""() => { const e = document.activeElement;
+            return {tag: e.tagName, type: e.type || '', name: e.name || '',
+                    cls: e.className || '', value: e.value || ''}; }""")
+        if info["tag"] == "INPUT" and info["type"] == "radio":
+            if info["name"] not in seen_groups:
+                seen_groups.add(info["name"])
+                page.keyboard.press("ArrowRight")  # moves to and selects the second option
+        elif info["tag"] == "INPUT" and info["type"] == "checkbox":
+            if info["name"] not in seen_groups:
+                seen_groups.add(info["name"])
+                page.keyboard.press("Space")
+        elif info["tag"] == "INPUT" and info["type"] == "number":
+            page.keyboard.type("35")
+        elif info["tag"] == "SELECT":
+            rank += 1
+            for _ in range(rank):
+                page.keyboard.press("ArrowDown")
+        elif info["tag"] == "TEXTAREA":
+            page.keyboard.type("Typed with the keyboard.")
+        elif info["tag"] == "BUTTON" and "primary" in info["cls"]:
+            page.keyboard.press("Enter")
+            page.wait_for_load_state()
+            assert page.locator(".step").count() == 0 or page.locator(".step").inner_text() != step, \
+                page.locator(".error-summary").inner_text() if page.locator(
+                    ".error-summary").count() else "page did not change"
+            return
+    raise AssertionError("never reached the Next button")
+
+
+def test_vendor_staff_complete_the_self_assessment(browser, site):
+    context, page = _page(browser)
+    page.goto(site["links"]["staff"])
+    assert page.locator("input[name=role]").count() == 4
+    fill_page(page, {"role": "marketing"})
+    next_page(page)
+    total = int(page.locator(".step").inner_text().split()[-1])
+    for _ in range(2, total + 1):
+        fill_page(page, {"r4_stage_conversion": 2})
+        next_page(page)
+    assert page.locator("h1", has_text="Thank you").is_visible()
+    context.close()
+    staff = [r for r in _responses(site) if r["instrument"] == "vendor"]
+    assert len(staff) == 1 and staff[0]["complete"]
+    assert staff[0]["attributes"] == {"role": "marketing"}
+    assert staff[0]["answers"]["r4_stage_conversion"] == 2
+
+
+def test_every_page_type_passes_an_accessibility_scan_and_is_photographed(browser, site):
+    axe = Axe()
+    problems = []
+
+    def scan(page, name):
+        for width, label in ((1280, "desktop"), (360, "phone")):
+            page.set_viewport_size({"width": width, "height": 900})
+            shoot(page, f"{name}-{label}")
+        result = axe.run(page)
+        serious = [v for v in result.response["violations"]
+                   if v.get("impact") in ("serious", "critical")]
+        problems.extend((name, v["id"], v["help"]) for v in serious)
+
+    invitation = site["invite"]()
+    context, page = _page(browser)
+    page.goto(invitation["url"])
+    for number in range(1, 8):
+        scan(page, f"customer-step-{number}")
+        if number == 1:
+            next_page(page)  # an error state too
+            scan(page, "customer-step-1-errors")
+        fill_page(page)
+        next_page(page)
+    scan(page, "thank-you")
+    page.goto(invitation["url"])
+    scan(page, "already-answered")
+    page.goto(site["url"] + "/s/not-a-real-token")
+    scan(page, "invalid-link")
+    context.close()
+
+    context, page = _page(browser)
+    page.goto(site["links"]["staff"])
+    scan(page, "staff-step-1")
+    fill_page(page)
+    next_page(page)
+    scan(page, "staff-step-2")
+    page.goto(site["links"]["anonymous"])
+    scan(page, "anonymous-step-1")
+    context.close()
+
+    h, survey = site["headers"], site["survey"]
+    revoked = site["invite"]()
+    site["client"].post(f"/v1/surveys/{survey['id']}/invitations/{revoked['id']}/revoke",
+                        headers=h)
+    soon = (datetime.now(timezone.utc) + timedelta(seconds=1)).isoformat()
+    expiring = site["client"].post(f"/v1/surveys/{survey['id']}/invitations", json={
+        "invitations": [{"expires_at": soon}]}, headers=h).get_json()["invitations"][0]
+    import time
+    time.sleep(1.2)
+    context, page = _page(browser)
+    page.goto(revoked["url"])
+    scan(page, "revoked-link")
+    page.goto(expiring["url"])
+    scan(page, "expired-link")
+    site["client"].post(f"/v1/surveys/{survey['id']}/close", headers=h)
+    page.goto(site["links"]["anonymous"])
+    scan(page, "closed-survey")
+    context.close()
+    assert problems == []
