@@ -115,12 +115,12 @@ def paired_bars(items: list[dict], left_key: str, right_key: str, legend: tuple[
     height = row * len(items) + 40
     d = Drawing(width, height)
     chart = HorizontalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 170, 25, width - 190, row * len(items)
+    chart.x, chart.y, chart.width, chart.height = 195, 25, width - 215, row * len(items)
     chart.data = [[i[left_key] or 0 for i in reversed(items)],
                   [i[right_key] or 0 for i in reversed(items)]]
-    chart.categoryAxis.categoryNames = [i["label"][:32] for i in reversed(items)]
+    chart.categoryAxis.categoryNames = [i["label"][:44] for i in reversed(items)]
     chart.categoryAxis.labels.fontName = REGULAR
-    chart.categoryAxis.labels.fontSize = 7
+    chart.categoryAxis.labels.fontSize = 6.8
     chart.categoryAxis.labels.boxAnchor = "e"
     chart.valueAxis.valueMin, chart.valueAxis.valueMax = 0, 100
     chart.valueAxis.labels.fontName = REGULAR
@@ -131,10 +131,10 @@ def paired_bars(items: list[dict], left_key: str, right_key: str, legend: tuple[
     chart.bars.strokeColor = None
     chart.barSpacing = 1
     d.add(chart)
-    d.add(Rect(170, height - 11, 8, 8, fillColor=accent, strokeColor=None))
-    d.add(String(182, height - 10, legend[0], fontName=REGULAR, fontSize=7.5, fillColor=INK))
-    d.add(Rect(330, height - 11, 8, 8, fillColor=colors.HexColor("#aab7c4"), strokeColor=None))
-    d.add(String(342, height - 10, legend[1], fontName=REGULAR, fontSize=7.5, fillColor=INK))
+    d.add(Rect(195, height - 11, 8, 8, fillColor=accent, strokeColor=None))
+    d.add(String(207, height - 10, legend[0], fontName=REGULAR, fontSize=7.5, fillColor=INK))
+    d.add(Rect(335, height - 11, 8, 8, fillColor=colors.HexColor("#aab7c4"), strokeColor=None))
+    d.add(String(347, height - 10, legend[1], fontName=REGULAR, fontSize=7.5, fillColor=INK))
     return d
 
 

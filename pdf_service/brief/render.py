@@ -15,7 +15,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas as pdfcanvas
 from reportlab.platypus import (
-    CondPageBreak, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table,
+    KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table,
     TableStyle,
 )
 
@@ -273,19 +273,20 @@ def _charts(report, st, color) -> list:
     story.append(p(f"Dimensions: {legend}.", st["small"]))
     chart_data = overall.get("charts") or {}
     if chart_data.get("timing"):
-        story += [CondPageBreak(80 * mm), p("When buyers want to talk to sales", st["h2"]),
-                  charts.timing_distribution(chart_data["timing"], color)]
+        story.append(KeepTogether([p("When buyers want to talk to sales", st["h2"]),
+                                   charts.timing_distribution(chart_data["timing"], color)]))
     story.append(PageBreak())
-    if chart_data.get("content"):
-        story += [p("Content buyers value, and what is published", st["h2"]),
-                  charts.paired_bars(chart_data["content"], "useful_pct", "published_pct",
-                                     ("customers finding it useful", "staff saying it is published"),
-                                     color)]
-    if chart_data.get("channels"):
-        story += [CondPageBreak(70 * mm), p("Where buyers look, and where the vendor is", st["h2"]),
-                  charts.paired_bars(chart_data["channels"], "used_pct", "present_pct",
-                                     ("customers using it", "staff saying we are present"),
-                                     color)]
+    pairs = (("content", "Content buyers value, and what is published", "useful_pct",
+              "published_pct", ("customers finding it useful", "staff saying it is published")),
+             ("formats", "Formats buyers prefer, and what is published", "useful_pct",
+              "published_pct", ("customers preferring it", "staff saying we publish it")),
+             ("channels", "Where buyers look, and where the vendor is", "used_pct",
+              "present_pct", ("customers using it", "staff saying we are present")))
+    for key, title, left, right, legend in pairs:
+        if chart_data.get(key):
+            # A heading never stays behind at the foot of a page without its chart.
+            story.append(KeepTogether([p(title, st["h2"]), charts.paired_bars(
+                chart_data[key], left, right, legend, color)]))
     if overall.get("quadrants"):
         rows = [[p("<b>#</b>", st["cell"]), p("<b>Buying job</b>", st["cell"]),
                  p("<b>Importance</b>", st["cell"]), p("<b>Served as preferred</b>", st["cell"]),
@@ -296,7 +297,7 @@ def _charts(report, st, color) -> list:
                          p(fmt(q["importance"]), st["cell"]), p(f"{fmt(q['performance'])}%",
                                                                 st["cell"]),
                          p(e(q["quadrant"]), st["cell"])])
-        story += [CondPageBreak(120 * mm), p("Where to concentrate: the buying jobs", st["h2"]),
+        story += [PageBreak(), p("Where to concentrate: the buying jobs", st["h2"]),
                   charts.quadrant_plot(overall["quadrants"], color),
                   _table(rows, [10 * mm, 55 * mm, 25 * mm, 38 * mm, 44 * mm])]
     story.append(PageBreak())

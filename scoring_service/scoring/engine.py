@@ -157,6 +157,13 @@ def _charts(alignment: dict, scorer: "Scorer", model: dict) -> dict:
               "published_pct": _r(100 * content["vendor_share"][t]),
               "gated_pct": _r(100 * a3["vendor_gated_share"].get(t, 0))}
              for t, u in content["useful_share"].items()), key=lambda c: -c["useful_pct"])
+    formats = (a3 or {}).get("formats") or {}
+    if formats:
+        labels = scorer.option_labels.get(model["alignment"]["A3"]["customer_formats"], {})
+        charts["formats"] = sorted(
+            ({"item": t, "label": labels.get(t, t), "useful_pct": _r(100 * u),
+              "published_pct": _r(100 * formats["vendor_share"][t])}
+             for t, u in formats["useful_share"].items()), key=lambda c: -c["useful_pct"])
     a4 = alignment["A4"].inputs
     if a4:
         charts["channels"] = sorted(
