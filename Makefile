@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app survey_api
 
-.PHONY: install run init test bench clean sample-brief
+.PHONY: install run init test bench clean sample-brief fuzz
 
 # The virtual environment is rebuilt whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -37,3 +37,7 @@ clean:
 # Render docs/sample-brief.pdf and its page images from the demo data.
 sample-brief: install
 	$(BIN)/python scripts/make_sample_brief.py
+
+# Longer API fuzzing: many more examples per operation than the bounded run in `make test`.
+fuzz: install
+	FUZZ_EXAMPLES=500 $(BIN)/pytest -q tests/test_fuzz.py

@@ -175,7 +175,11 @@ color:#1c2430;line-height:1.5}h1{font-size:1.4rem}</style></head>
 
 @shared_blp.route("/shared/<token>")
 class SharedBrief(MethodView):
-    @shared_blp.response(200, description="The PDF, or a page saying why the link does not work")
+    @shared_blp.response(200, description="The PDF", content_type="application/pdf")
+    @shared_blp.alt_response(404, schema={"type": "string"}, content_type="text/html",
+                             description="A page saying the link is not valid")
+    @shared_blp.alt_response(410, schema={"type": "string"}, content_type="text/html",
+                             description="A page saying the link has expired")
     def get(self, token):
         """Open a shared brief (no API key: the signed link is the permission)."""
         settings = _settings()

@@ -25,7 +25,7 @@ class EmailRequestSchema(ma.Schema):
 
 
 class ShareRequestSchema(ma.Schema):
-    hours = ma.fields.Integer(validate=validate.Range(1, 24 * 90),
+    hours = ma.fields.Integer(strict=True, validate=validate.Range(1, 24 * 90),
                               metadata={"description": "How long the link works (default from "
                                                        "BRIEF_LINK_HOURS)"})
 

@@ -24,7 +24,7 @@ class ExplainQuerySchema(ma.Schema):
 
 class InstrumentRefSchema(ma.Schema):
     id = ma.fields.String(required=True, validate=validate.Length(min=1, max=64))
-    version = ma.fields.Integer(validate=validate.Range(1, 10_000))
+    version = ma.fields.Integer(strict=True, validate=validate.Range(1, 10_000))
 
 
 class PostedResponseSchema(ma.Schema):

@@ -43,9 +43,9 @@ class QuestionSchema(ma.Schema):
     required = ma.fields.Boolean(load_default=False)
     options = ma.fields.List(ma.fields.Nested(OptionSchema))
     scale_labels = ma.fields.List(ma.fields.String(validate=validate.Length(max=100)))
-    max_length = ma.fields.Integer(validate=validate.Range(1, MAX_TEXT_LENGTH))
-    min_choices = ma.fields.Integer(validate=validate.Range(0, 100))
-    max_choices = ma.fields.Integer(validate=validate.Range(1, 100))
+    max_length = ma.fields.Integer(strict=True, validate=validate.Range(1, MAX_TEXT_LENGTH))
+    min_choices = ma.fields.Integer(strict=True, validate=validate.Range(0, 100))
+    max_choices = ma.fields.Integer(strict=True, validate=validate.Range(1, 100))
     dimension = ma.fields.String(validate=validate.Length(max=20))
     segment = ma.fields.String(validate=validate.Regexp(ID))
 
@@ -87,7 +87,7 @@ class InstrumentDefinitionSchema(ma.Schema):
     id = ma.fields.String(required=True, validate=validate.Regexp(
         r"^[a-z][a-z0-9-]{1,63}$", error="Use 2-64 lower-case letters, digits or '-'."),
         metadata={"example": "pulse-check"})
-    version = ma.fields.Integer(required=True, validate=validate.Range(1, 10_000))
+    version = ma.fields.Integer(strict=True, required=True, validate=validate.Range(1, 10_000))
     kind = ma.fields.String(required=True, validate=validate.OneOf(("customer", "vendor")))
     title = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
     intro = ma.fields.String(validate=validate.Length(max=2000))

@@ -7,6 +7,7 @@ errors, a body-size limit, OpenAPI (flask-smorest) with a self-hosted docs page,
 
 from __future__ import annotations
 
+import http
 import logging
 import re
 import threading
@@ -15,12 +16,13 @@ import time
 from flask import Flask, current_app, g, request, send_from_directory
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
+from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from . import ids
 from .auth import SECURITY_SCHEME
 from .logs import configure_logging
-from .problems import ProblemErrorSchema, from_http_exception, problem_response
+from .problems import PROBLEM_JSON, ProblemErrorSchema, from_http_exception, problem_response
 from .settings import Settings, finalize, load_settings
 from .storage import Store, open_store
 
@@ -36,6 +38,20 @@ class ServiceApi(Api):
 
     def handle_http_exception(self, error):
         return from_http_exception(error)
+
+    def _register_responses(self):
+        """As flask-smorest's, but error responses are documented as problem+json, the
+        content type they really have."""
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            kind = PROBLEM_JSON if status >= 400 else self.DEFAULT_RESPONSE_CONTENT_TYPE
+            prepare_response(response, self.spec, kind)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_JSON)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
 def get_store() -> Store:

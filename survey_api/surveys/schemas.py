@@ -13,7 +13,7 @@ SEGMENT_VALUE = r"^[A-Za-z0-9_+\-]{1,64}$"
 
 class InstrumentRefSchema(ma.Schema):
     id = ma.fields.String(required=True, validate=validate.Length(min=1, max=64))
-    version = ma.fields.Integer(validate=validate.Range(1, 10_000),
+    version = ma.fields.Integer(strict=True, validate=validate.Range(1, 10_000),
                                 metadata={"description": "Omit for the latest version"})
 
 
@@ -27,7 +27,7 @@ class BrandingSchema(ma.Schema):
 class SurveySettingsSchema(ma.Schema):
     anonymous_link = ma.fields.Boolean(load_default=False,
                                        metadata={"description": "Allow an anonymous web link"})
-    invitation_ttl_days = ma.fields.Integer(load_default=30, validate=validate.Range(1, 365))
+    invitation_ttl_days = ma.fields.Integer(strict=True, load_default=30, validate=validate.Range(1, 365))
 
 
 class SurveyInputSchema(ma.Schema):
