@@ -98,6 +98,8 @@ class SurveyBriefs(MethodView):
     @blp.response(200, BriefSchema(many=True))
     def get(self, survey_id):
         """The briefs rendered for a survey, oldest first."""
+        if get_store().surveys.get(g.org_id, survey_id) is None:
+            abort(404, message=f"No survey {survey_id}.")
         return [_present(b) for b in get_store().briefs.list(g.org_id, survey_id)]
 
 

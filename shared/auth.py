@@ -96,6 +96,8 @@ def require_scope(scope: str):
             g.org_id = key.org_id
             return func(*args, **kwargs)
 
-        return Blueprint.doc(security=[{"ApiKey": []}])(wrapper)
+        documented = Blueprint.doc(security=[{"ApiKey": []}])(wrapper)
+        documented.required_scope = scope  # read by the tenant-isolation tests
+        return documented
 
     return decorator

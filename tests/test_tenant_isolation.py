@@ -73,3 +73,85 @@ def test_every_route_hides_another_tenants_data(app, client, tenant, other_tenan
     assert client.get("/v1/me", headers=h).status_code == 200
     assert client.get("/v1/instruments/pulse", headers=h).get_json()["title"] == "Ours"
     assert client.get(f"/v1/webhooks/{webhook['id']}", headers=h).status_code == 200
+
+
+# -- every route of every service, with every kind of wrong credential ----------------------
+
+def _required_scopes(app) -> dict[tuple[str, str], str]:
+    """(method, rule) -> the scope its view requires, read from the views themselves."""
+    scopes = {}
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/v1"):
+            continue
+        view = app.view_functions[rule.endpoint]
+        cls = getattr(view, "view_class", None)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            handler = getattr(cls, method.lower(), None)
+            scopes[(method, rule.rule)] = getattr(handler, "required_scope", None)
+    return scopes
+
+
+SCOPE_WITHOUT = {"admin": "read", "read": "ingest", "ingest": "read"}
+
+
+def test_every_route_of_every_service_checks_credentials(settings, app, client, tenant,
+                                                         other_tenant, open_survey, store):
+    import pdf_service
+    import scoring_service
+    from survey_api.accounts.domain import revoke_key
+
+    h = tenant.headers()
+    sid = open_survey["id"]
+    invitation = client.post(f"/v1/surveys/{sid}/invitations", json={"invitations": [{}]},
+                             headers=h).get_json()["invitations"][0]
+    key_id = client.get("/v1/keys", headers=h).get_json()[0]["id"]
+    values = {"survey_id": sid, "invitation_id": invitation["id"], "response_id": "r",
+              "key_id": key_id, "instrument_id": "how-you-buy", "webhook_id": "w",
+              "brief_id": "b"}
+    revoked = client.post("/v1/keys", json={"name": "soon revoked", "scopes": ["admin"]},
+                          headers=h).get_json()
+    revoke_key(store, tenant.org.id, revoked["id"])
+    credentials = {"none": {}, "revoked": {"Authorization": f"Bearer {revoked['key']}"}}
+
+    apps = {"survey_api": app, "scoring_service": scoring_service.create_app(settings),
+            "pdf_service": pdf_service.create_app(settings)}
+    checked = 0
+    for name, service in apps.items():
+        service_client = service.test_client()
+        for (method, rule), scope in sorted(_required_scopes(service).items()):
+            assert scope, f"{name} {method} {rule} takes no API key"
+            url = re.sub(r"<(\w+)>", lambda m: values[m.group(1)], rule)
+            for label, headers in {**credentials, "wrong scope": {
+                    "Authorization": f"Bearer {tenant.keys[SCOPE_WITHOUT[scope]]}"}}.items():
+                got = service_client.open(url, method=method, headers=headers, json={})
+                expected = 403 if label == "wrong scope" else 401
+                assert got.status_code == expected, (name, method, url, label, got.status_code)
+                assert got.mimetype == "application/problem+json"
+                assert sid not in got.get_data(as_text=True).replace(url, "")
+                checked += 1
+    assert checked >= 3 * 30
+
+    # Another organization's admin key on this organization's ids: 404 on every service.
+    import hashlib
+
+    from shared import ids
+    from shared.storage import Brief
+
+    pdf = b"%PDF-1.4 stored brief"
+    brief = store.briefs.add(Brief(id=ids.new_id(), org_id=tenant.org.id, survey_id=sid,
+                                   metadata={"audience": "board"},
+                                   checksum=hashlib.sha256(pdf).hexdigest(), size=len(pdf)), pdf)
+    values["brief_id"] = brief.id
+    bodies = {("POST", "/v1/briefs/<brief_id>/email"): {"to": ["x@example.com"]},
+              ("POST", "/v1/briefs/<brief_id>/share"): {}}
+    for name in ("scoring_service", "pdf_service"):
+        service_client = apps[name].test_client()
+        for (method, rule), _ in sorted(_required_scopes(apps[name]).items()):
+            if "<" not in rule:
+                continue
+            url = re.sub(r"<(\w+)>", lambda m: values[m.group(1)], rule)
+            got = service_client.open(url, method=method, headers=other_tenant.headers(),
+                                      json=bodies.get((method, rule), {}),
+                                      query_string={"dimension": "A1"})
+            assert got.status_code == 404, (name, method, url, got.status_code)
+            assert brief.checksum not in got.get_data(as_text=True)
