@@ -40,6 +40,7 @@ class Settings:
     brief_link_hours: int = 168  # how long a shared brief link works (7 days)
     scoring_timeout_seconds: int = 15
     ratelimit_storage_uri: str = "memory://"
+    api_rate_limit: str = "3000 per minute"
     anonymous_rate_limit: str = "30 per minute"
     webhook_poll_seconds: int = 2  # 0 turns the in-process webhook dispatcher off
     web_concurrency: int = 2

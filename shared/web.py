@@ -22,6 +22,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from . import ids
 from .auth import SECURITY_SCHEME
 from .logs import configure_logging
+from .ratelimit import make_limiter
 from .problems import PROBLEM_JSON, ProblemErrorSchema, from_http_exception, problem_response
 from .settings import Settings, finalize, load_settings
 from .storage import Store, open_store
@@ -77,7 +78,8 @@ def create_service_app(import_name: str, service: str, title: str,
                        settings: Settings | None = None, description: str = "",
                        store_setup=()) -> tuple[Flask, Api]:
     """store_setup: functions run once on the store when a process first opens it (idempotent
-    data the service needs, such as the built-in instruments)."""
+    data the service needs, such as the built-in instruments). The app's Flask-Limiter (see
+    shared.ratelimit.limiter_of) adds tighter limits to routes that need them."""
     settings = finalize(settings) if settings else load_settings()
     configure_logging(settings.log_level)
     app = Flask(import_name)
@@ -99,6 +101,10 @@ def create_service_app(import_name: str, service: str, title: str,
     )
     app.extensions["store_lock"] = threading.Lock()
     app.extensions["store_setup"] = list(store_setup)
+    app.config.update(RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
+                      RATELIMIT_DEFAULT=settings.api_rate_limit,
+                      RATELIMIT_HEADERS_ENABLED=True)
+    make_limiter().init_app(app)  # one per app: several apps live side by side in the tests
     api = ServiceApi(app)
     api.spec.components.security_scheme("ApiKey", SECURITY_SCHEME)
     _install_request_hooks(app)

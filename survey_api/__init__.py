@@ -38,17 +38,20 @@ def create_app(settings: Settings | None = None):
                       responses_blp, webhooks_blp):
         api.register_blueprint(blueprint)
 
-    from .extensions import limiter
+    from shared.ratelimit import limiter_of
+
     from .forms.routes import bp as forms_bp
 
     settings = app.config["SETTINGS"]
-    app.config.update(RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
-                      RATELIMIT_HEADERS_ENABLED=True,
-                      SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_SECURE=settings.is_production,
                       WTF_CSRF_TIME_LIMIT=None)  # the form may stay open for hours
-    limiter.init_app(app)
     app.register_blueprint(forms_bp)  # HTML pages: not part of the JSON API document
+    # The anonymous link adds its own, tighter limit to the default one.
+    limiter = limiter_of(app)
+    anonymous = "forms.anonymous_link"
+    app.view_functions[anonymous] = limiter.limit(
+        lambda: app.config["SETTINGS"].anonymous_rate_limit)(app.view_functions[anonymous])
     _start_webhook_dispatcher_after_fork(app)
     cli.register(app)
     return app

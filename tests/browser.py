@@ -51,8 +51,8 @@ def fill_page(page, answers: dict | None = None) -> None:
 
 
 def next_page(page) -> None:
-    page.locator("button.primary").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("button.primary").click()
 
 
 def shoot(page, name: str) -> None:

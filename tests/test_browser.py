@@ -108,13 +108,13 @@ def test_leaving_after_page_two_and_reopening_resumes_with_answers_kept(browser,
     context, page = _page(browser)
     page.goto(invitation["url"])
     assert page.locator("text=Step 3 of 7").is_visible()  # resumed where they left off
-    page.locator("button.secondary").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("button.secondary").click()
     assert page.locator("text=Step 2 of 7").is_visible()
     assert page.locator("input[name=job_problem_importance][value='5']").is_checked()
     assert page.locator("input[name=job_problem_mode][value='in_person']").is_checked()
-    page.locator("button.secondary").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("button.secondary").click()
     assert page.locator("input[name=role][value=technical]").is_checked()
     context.close()
 
@@ -179,8 +179,8 @@ def _keyboard_fill(page) -> None:
         elif info["tag"] == "TEXTAREA":
             page.keyboard.type("Typed with the keyboard.")
         elif info["tag"] == "BUTTON" and "primary" in info["cls"]:
-            page.keyboard.press("Enter")
-            page.wait_for_load_state()
+            with page.expect_navigation():
+                page.keyboard.press("Enter")
             assert page.locator(".step").count() == 0 or page.locator(".step").inner_text() != step, \
                 page.locator(".error-summary").inner_text() if page.locator(
                     ".error-summary").count() else "page did not change"

@@ -27,7 +27,8 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
 _tmp = tempfile.mkdtemp(prefix="fuzz-")
 _settings = Settings(app_env="test", store_url=f"sqlite:///{_tmp}/fuzz.db",
                      secret_key="fuzz-secret-key-0123456789", service_token="fuzz-service-token-01",
-                     webhook_poll_seconds=0, anonymous_rate_limit="100000 per minute")
+                     webhook_poll_seconds=0, anonymous_rate_limit="100000 per minute",
+                     api_rate_limit="1000000 per minute")
 _survey_app = survey_api.create_app(_settings)
 with _survey_app.app_context():
     _tenant = Tenant(get_store(), "Fuzz Co")

@@ -31,7 +31,6 @@ from shared import ids
 from shared.web import get_store
 
 from ..errors import Invalid
-from ..extensions import limiter
 from ..invitations.domain import is_expired
 from ..responses.domain import context_for, ingest_prepared, prepare
 from . import domain
@@ -91,7 +90,6 @@ def invitation_link(token):
 
 
 @bp.route("/a/<survey_id>", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["SETTINGS"].anonymous_rate_limit)
 def anonymous_link(survey_id):
     survey = get_store().surveys.get_any(survey_id)
     if survey is None or not survey.settings.get("anonymous_link"):
