@@ -30,6 +30,12 @@ from .storage import Store, open_store
 log = logging.getLogger("shared.web")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# Paths whose last part is a secret (respondent links, shared briefs): never logged as they are.
+_SECRET_PATH = re.compile(r"^/(s|staff|shared)/[^/]+")
+
+
+def loggable_path(path: str) -> str:
+    return _SECRET_PATH.sub(lambda m: f"/{m.group(1)}/[token]", path)
 
 
 class ServiceApi(Api):
@@ -131,7 +137,8 @@ def _install_request_hooks(app: Flask) -> None:
     def finish_request(response):
         response.headers["X-Request-ID"] = g.get("request_id", "")
         elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-        access.info("request", extra={"method": request.method, "path": request.path,
+        access.info("request", extra={"method": request.method,
+                                      "path": loggable_path(request.path),
                                       "status": response.status_code,
                                       "ms": round(elapsed_ms, 2)})
         return response

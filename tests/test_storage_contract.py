@@ -420,3 +420,28 @@ def test_partial_responses_are_drafts_until_complete(store):
     assert outcomes == [CREATED, UPDATED]
     assert store.aggregates.for_survey(survey.id)["tenure=new"]["n"] == 2
     assert store.responses.count(survey.id) == 2
+
+
+def test_erasing_a_response_takes_its_counters_back_out(store):
+    a = make_org(store, "A")
+    survey = make_survey(store, a.id)
+    kept = make_response(a.id, survey.id, "keep", {"q1": 1, "q2": 2})
+    gone = make_response(a.id, survey.id, "gone", {"q1": 1, "q2": 5})
+    store.responses.add_many([kept, gone])
+    by_id = {kept.response.id: kept.counters, gone.response.id: gone.counters}
+    erased = store.responses.erase(survey.id, "gone", lambda r: by_id[r.id])
+    assert erased.id == gone.response.id
+    assert store.responses.find_by_submission(survey.id, "gone") is None
+    assert store.responses.count(survey.id) == 1
+    assert store.aggregates.for_survey(survey.id) == {"tenure=new": {"n": 1, "q1=1": 1, "q2=2": 1}}
+    assert store.responses.erase(survey.id, "gone", lambda r: {}) is None
+
+
+def test_audit_events_are_listed_newest_first_per_org(store):
+    from shared.storage import AuditEvent
+
+    a, b = make_org(store, "A"), make_org(store, "B")
+    first = store.audit.add(AuditEvent(ids.new_id(), a.id, "key.created", "cli", {"key": "k1"}))
+    second = store.audit.add(AuditEvent(ids.new_id(), a.id, "survey.opened", "k1", {"survey": "s"}))
+    assert store.audit.list(a.id) == [second, first]
+    assert store.audit.list(b.id) == []

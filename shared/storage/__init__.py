@@ -6,7 +6,7 @@ from .interface import (
     CONFLICT, CREATED, DUPLICATE, UPDATED, AlreadyExists, Store, StorageError,
 )
 from .models import (  # noqa: F401  (re-exported for the services)
-    ApiKey, Brief, Delivery, Instrument, Invitation, NewResponse, Organization, Page, Response, Survey,
+    ApiKey, AuditEvent, Brief, Delivery, Instrument, Invitation, NewResponse, Organization, Page, Response, Survey,
     Webhook, to_timestamp, utc_now,
 )
 

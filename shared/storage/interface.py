@@ -8,10 +8,11 @@ The contract tests in tests/test_storage_contract.py run the same assertions on 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from .models import (
     ApiKey,
+    AuditEvent,
     Brief,
     Delivery,
     Instrument,
@@ -178,6 +179,12 @@ class ResponseRepository(ABC):
     @abstractmethod
     def count(self, survey_id: str) -> int: ...
 
+    @abstractmethod
+    def erase(self, survey_id: str, submission_id: str,
+              counters_of: Callable[[Response], dict[str, int]]) -> Response | None:
+        """Delete a response and, if it was counted, take its counters back out, in one
+        transaction. counters_of gives the increments the stored response brought."""
+
 
 class AggregateRepository(ABC):
     """Per (survey, cell) counters: the sufficient statistics a score report is computed from."""
@@ -239,6 +246,15 @@ class DeliveryRepository(ABC):
         """Newest first."""
 
 
+class AuditRepository(ABC):
+    @abstractmethod
+    def add(self, event: AuditEvent) -> AuditEvent: ...
+
+    @abstractmethod
+    def list(self, org_id: str, limit: int = 100) -> list[AuditEvent]:
+        """Newest first."""
+
+
 class Store(ABC):
     """One backend: its repositories plus what the services need to run it."""
 
@@ -252,6 +268,7 @@ class Store(ABC):
     briefs: BriefRepository
     webhooks: WebhookRepository
     deliveries: DeliveryRepository
+    audit: AuditRepository
 
     @abstractmethod
     def ping(self) -> None:

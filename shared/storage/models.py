@@ -167,6 +167,18 @@ class Delivery:
 
 
 @dataclass(frozen=True)
+class AuditEvent:
+    """Who did what to which record: never the content (no answers, no secrets)."""
+
+    id: str
+    org_id: str
+    action: str  # key.created, key.revoked, survey.opened, responses.exported, ...
+    actor: str  # the API key id, or "cli"
+    target: dict
+    created_at: str = field(default_factory=utc_now)
+
+
+@dataclass(frozen=True)
 class Page:
     """One page of a cursor-paginated listing; next_cursor is None on the last page."""
 

@@ -30,6 +30,7 @@ from .interface import (
     UPDATED,
     AggregateRepository,
     AlreadyExists,
+    AuditRepository,
     ApiKeyRepository,
     BriefRepository,
     DeliveryRepository,
@@ -45,6 +46,7 @@ from .interface import (
 )
 from .models import (
     ApiKey,
+    AuditEvent,
     Brief,
     Delivery,
     Instrument,
@@ -109,6 +111,7 @@ class MongoStore(Store):
         self.briefs = _Briefs(self)
         self.webhooks = _Webhooks(self)
         self.deliveries = _Deliveries(self)
+        self.audit = _Audit(self)
 
     @property
     def client(self):
@@ -139,6 +142,7 @@ class MongoStore(Store):
         db.briefs.create_index([("org_id", ASCENDING), ("survey_id", ASCENDING),
                                 ("_id", ASCENDING)])
         db.webhooks.create_index([("org_id", ASCENDING), ("_id", ASCENDING)])
+        db.audit.create_index([("org_id", ASCENDING), ("_id", DESCENDING)])
         db.deliveries.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])
         db.deliveries.create_index([("webhook_id", ASCENDING), ("_id", ASCENDING)])
 
@@ -446,13 +450,31 @@ class _Responses(_Repo, ResponseRepository):
     def count(self, survey_id):
         return self.store.db.responses.count_documents({"survey_id": survey_id})
 
+    def erase(self, survey_id, submission_id, counters_of):
+        def work(session):
+            doc = self.store.db.responses.find_one_and_delete(
+                {"survey_id": survey_id, "submission_id": submission_id}, session=session)
+            if doc is None:
+                return None
+            response = _from_mongo(Response, doc)
+            if response.complete:
+                self.store.db.aggregates.update_one(
+                    {"_id": f"{survey_id}|{response.cell_key}"},
+                    {"$inc": {f"counts.{_escape(k)}": -v
+                              for k, v in counters_of(response).items()}}, session=session)
+            return response
+        return self.store.run_transaction(work)
+
 
 class _Aggregates(_Repo, AggregateRepository):
     def for_survey(self, survey_id):
-        return {
-            doc["cell_key"]: {_unescape(k): v for k, v in doc.get("counts", {}).items()}
-            for doc in self.store.db.aggregates.find({"survey_id": survey_id})
-        }
+        cells = {}
+        for doc in self.store.db.aggregates.find({"survey_id": survey_id}):
+            # Erasures can leave counters at zero: they mean nothing, so they are not shown.
+            counts = {_unescape(k): v for k, v in doc.get("counts", {}).items() if v > 0}
+            if counts:
+                cells[doc["cell_key"]] = counts
+        return cells
 
     def replace_survey(self, survey_id, cells):
         def work(session):
@@ -541,3 +563,13 @@ class _Deliveries(_Repo, DeliveryRepository):
         cursor = self.store.db.deliveries.find({"org_id": org_id, "webhook_id": webhook_id}
                                                ).sort("_id", DESCENDING).limit(limit)
         return [_from_mongo(Delivery, d) for d in cursor]
+
+
+class _Audit(_Repo, AuditRepository):
+    def add(self, event):
+        self.store.db.audit.insert_one(_to_mongo(event))
+        return event
+
+    def list(self, org_id, limit=100):
+        cursor = self.store.db.audit.find({"org_id": org_id}).sort("_id", DESCENDING).limit(limit)
+        return [_from_mongo(AuditEvent, d) for d in cursor]

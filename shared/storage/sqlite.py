@@ -26,6 +26,7 @@ from .interface import (
     UPDATED,
     AggregateRepository,
     AlreadyExists,
+    AuditRepository,
     ApiKeyRepository,
     BriefRepository,
     DeliveryRepository,
@@ -41,6 +42,7 @@ from .interface import (
 )
 from .models import (
     ApiKey,
+    AuditEvent,
     Brief,
     Delivery,
     Instrument,
@@ -139,6 +141,14 @@ MIGRATIONS: list[str] = [
     CREATE INDEX deliveries_due ON deliveries(status, next_attempt_at);
     CREATE INDEX deliveries_webhook ON deliveries(webhook_id, id);
     """,
+    """
+    CREATE TABLE audit (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        doc TEXT NOT NULL
+    );
+    CREATE INDEX audit_org ON audit(org_id, id);
+    """,
 ]
 
 
@@ -160,6 +170,7 @@ class SqliteStore(Store):
         self.briefs = _Briefs(self)
         self.webhooks = _Webhooks(self)
         self.deliveries = _Deliveries(self)
+        self.audit = _Audit(self)
 
     # -- connections and transactions -------------------------------------------------------
 
@@ -501,6 +512,24 @@ class _Responses(_Repo, ResponseRepository):
         return self.store.conn().execute("SELECT count(*) FROM responses WHERE survey_id = ?",
                                          (survey_id,)).fetchone()[0]
 
+    def erase(self, survey_id, submission_id, counters_of):
+        with self.store.write() as c:
+            row = c.execute("SELECT doc FROM responses WHERE survey_id = ? AND submission_id = ?",
+                            (survey_id, submission_id)).fetchone()
+            if row is None:
+                return None
+            response = from_doc(Response, json.loads(row[0]))
+            c.execute("DELETE FROM responses WHERE id = ?", (response.id,))
+            if response.complete:
+                c.executemany(
+                    "UPDATE aggregates SET count = count - ? WHERE survey_id = ? AND "
+                    "cell_key = ? AND counter = ?",
+                    [(inc, survey_id, response.cell_key, counter)
+                     for counter, inc in counters_of(response).items()])
+                c.execute("DELETE FROM aggregates WHERE survey_id = ? AND count <= 0",
+                          (survey_id,))
+        return response
+
 
 class _Aggregates(_Repo, AggregateRepository):
     def for_survey(self, survey_id):
@@ -611,3 +640,15 @@ class _Deliveries(_Repo, DeliveryRepository):
         return self.store.many(
             Delivery, "SELECT doc FROM deliveries WHERE org_id = ? AND webhook_id = ? "
                       "ORDER BY id DESC LIMIT ?", (org_id, webhook_id, limit))
+
+
+class _Audit(_Repo, AuditRepository):
+    def add(self, event):
+        with self.store.write() as c:
+            c.execute("INSERT INTO audit (id, org_id, doc) VALUES (?, ?, ?)",
+                      (event.id, event.org_id, dumps(to_doc(event))))
+        return event
+
+    def list(self, org_id, limit=100):
+        return self.store.many(AuditEvent, "SELECT doc FROM audit WHERE org_id = ? "
+                                           "ORDER BY id DESC LIMIT ?", (org_id, limit))

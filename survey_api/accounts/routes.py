@@ -10,7 +10,9 @@ from shared.auth import require_scope
 from shared.web import get_store
 
 from . import domain as accounts
-from .schemas import KeySchema, NewKeySchema, WhoAmISchema
+from .schemas import (
+    AuditEventSchema, AuditQuerySchema, KeySchema, NewKeySchema, WhoAmISchema,
+)
 
 blp = Blueprint("account", __name__, url_prefix="/v1",
                 description="The calling organization and its API keys")
@@ -39,8 +41,20 @@ class Keys(MethodView):
     @blp.response(201, NewKeySchema)
     def post(self, body):
         """Issue a key. The response is the only time the key is shown."""
-        key, plaintext = accounts.create_key(get_store(), g.org_id, body["name"], body["scopes"])
+        key, plaintext = accounts.create_key(get_store(), g.org_id, body["name"], body["scopes"],
+                                             actor=g.api_key.id)
         return {**KeySchema().dump(key), "key": plaintext}
+
+
+@blp.route("/audit")
+class Audit(MethodView):
+    @require_scope("admin")
+    @blp.arguments(AuditQuerySchema, location="query")
+    @blp.response(200, AuditEventSchema(many=True))
+    def get(self, query):
+        """The audit log, newest first: keys issued and revoked, surveys opened and closed,
+        exports and erasures, with who did them."""
+        return get_store().audit.list(g.org_id, limit=query["limit"])
 
 
 @blp.route("/keys/<key_id>")
@@ -49,5 +63,5 @@ class Key(MethodView):
     @blp.response(204)
     def delete(self, key_id):
         """Revoke a key at once. Revoking a revoked key is a no-op."""
-        if accounts.revoke_key(get_store(), g.org_id, key_id) is None:
+        if accounts.revoke_key(get_store(), g.org_id, key_id, actor=g.api_key.id) is None:
             abort(404, message=f"No API key {key_id} in this organization.")

@@ -35,3 +35,15 @@ class NewKeySchema(KeySchema):
 class WhoAmISchema(ma.Schema):
     organization = ma.fields.Nested(OrganizationSchema, required=True)
     key = ma.fields.Nested(KeySchema, required=True)
+
+
+class AuditEventSchema(ma.Schema):
+    id = ma.fields.String()
+    action = ma.fields.String()
+    actor = ma.fields.String(metadata={"description": "The API key id, or cli"})
+    target = ma.fields.Dict()
+    created_at = ma.fields.String()
+
+
+class AuditQuerySchema(ma.Schema):
+    limit = ma.fields.Integer(load_default=100, validate=validate.Range(1, 1000))

@@ -14,9 +14,10 @@ from shared.storage import CONFLICT, to_timestamp
 from shared.web import get_store
 
 from ..surveys.domain import get_survey
-from . import domain, export
+from ..audit import record
+from . import domain, erasure, export
 from .schemas import (
-    BatchInputSchema, BatchResultSchema, ExportQuerySchema, ResponseInputSchema,
+    BatchInputSchema, ErasureInputSchema, ErasureSchema, BatchResultSchema, ExportQuerySchema, ResponseInputSchema,
     ResponsePageSchema, ResponseQuerySchema, ResponseSchema,
 )
 
@@ -99,6 +100,18 @@ class ResponseById(MethodView):
         return response
 
 
+@blp.route("/erasures")
+class Erasures(MethodView):
+    @require_scope("admin")
+    @blp.arguments(ErasureInputSchema)
+    @blp.response(200, ErasureSchema)
+    def post(self, body, survey_id):
+        """Erase one respondent's response (by submission id or invitation id) and its
+        counts from the scores. Recorded in the audit log without the answers."""
+        survey = get_survey(get_store(), g.org_id, survey_id)
+        return erasure.erase(get_store(), survey, g.api_key.id, **body)
+
+
 @blp.route("/responses/export")
 class ResponseExport(MethodView):
     @require_scope("read")
@@ -111,6 +124,8 @@ class ResponseExport(MethodView):
         store = get_store()
         survey = get_survey(store, g.org_id, survey_id)
         kind = query["instrument"]
+        record(store, g.org_id, "responses.exported", g.api_key.id, survey_id=survey.id,
+               format=query["format"], instrument=kind)
         rows = store.responses.iter_survey(survey.id, instrument=kind)
         filename = f"responses-{survey.id}-{kind}"
         if query["format"] == "ndjson":

@@ -97,3 +97,14 @@ class ExportQuerySchema(ma.Schema):
 
 
 ResponsePageSchema = page_schema(ResponseSchema, "ResponsePage")
+
+
+class ErasureInputSchema(ma.Schema):
+    submission_id = ma.fields.String(validate=validate.Length(min=1, max=128))
+    invitation_id = ma.fields.String(validate=validate.Length(min=1, max=64))
+
+
+class ErasureSchema(ma.Schema):
+    erased = ma.fields.Boolean()
+    response_id = ma.fields.String()
+    submission_id = ma.fields.String()

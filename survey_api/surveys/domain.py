@@ -5,6 +5,7 @@ from __future__ import annotations
 from shared import ids
 from shared.storage import Instrument, Store, Survey
 
+from ..audit import record
 from ..errors import Conflict, Invalid, NotFound
 from shared.instruments import segment_questions
 
@@ -88,13 +89,17 @@ def update_survey(store: Store, org_id: str, survey_id: str, changes: dict) -> S
     return store.surveys.update(org_id, survey_id, merged)
 
 
-def transition(store: Store, org_id: str, survey_id: str, to: str) -> Survey:
+def transition(store: Store, org_id: str, survey_id: str, to: str,
+               actor: str = "cli") -> Survey:
     survey = get_survey(store, org_id, survey_id)
     if survey.status == to:
         return survey  # opening an open survey is a harmless retry
     if survey.status not in TRANSITIONS[to]:
         raise Conflict(f"A {survey.status} survey cannot become {to}.")
-    return store.surveys.update(org_id, survey_id, {"status": to})
+    updated = store.surveys.update(org_id, survey_id, {"status": to})
+    record(store, org_id, f"survey.{'opened' if to == 'open' else to}", actor,
+           survey_id=survey_id)
+    return updated
 
 
 def instruments_of(store: Store, survey: Survey) -> dict[str, Instrument]:

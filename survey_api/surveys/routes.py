@@ -73,7 +73,7 @@ class OpenSurvey(MethodView):
     @blp.response(200, SurveySchema)
     def post(self, survey_id):
         """Open a draft survey for responses."""
-        return domain.transition(get_store(), g.org_id, survey_id, "open")
+        return domain.transition(get_store(), g.org_id, survey_id, "open", g.api_key.id)
 
 
 @blp.route("/<survey_id>/close")
@@ -82,4 +82,4 @@ class CloseSurvey(MethodView):
     @blp.response(200, SurveySchema)
     def post(self, survey_id):
         """Close an open survey: no more responses are accepted."""
-        return domain.transition(get_store(), g.org_id, survey_id, "closed")
+        return domain.transition(get_store(), g.org_id, survey_id, "closed", g.api_key.id)
