@@ -30,6 +30,19 @@ def parse_cell_key(key: str) -> tuple[str, dict[str, str]]:
     return kind, attributes
 
 
+_KEYS: dict[tuple, str] = {}  # (question, value) -> counter name: the same few thousand recur
+
+
+def _key(*parts) -> str:
+    key = _KEYS.get(parts)
+    if key is None:
+        qid, value, rank = parts
+        key = f"{qid}={value}" if rank is None else f"{qid}@{rank}={value}"
+        if len(_KEYS) < 100_000:
+            _KEYS[parts] = key
+    return key
+
+
 def answer_counters(questions: dict[str, dict], answers: dict) -> dict[str, int]:
     """The counter increments one response brings to its cell."""
     counters = {"n": 1}
@@ -40,13 +53,13 @@ def answer_counters(questions: dict[str, dict], answers: dict) -> dict[str, int]
         kind = question["type"]
         if kind == "text":
             continue
-        counters[f"{qid}#answered"] = 1
+        counters[qid + "#answered"] = 1
         if kind == "multiple_choice":
             for option in value:
-                counters[f"{qid}={option}"] = 1
+                counters[_key(qid, option, None)] = 1
         elif kind == "ranking":
             for rank, option in enumerate(value, start=1):
-                counters[f"{qid}@{rank}={option}"] = 1
+                counters[_key(qid, option, rank)] = 1
         else:
-            counters[f"{qid}={value}"] = 1
+            counters[_key(qid, value, None)] = 1
     return counters

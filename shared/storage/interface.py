@@ -8,6 +8,7 @@ The contract tests in tests/test_storage_contract.py run the same assertions on 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections import Counter
 from typing import Callable, Iterable, Iterator
 
 from .models import (
@@ -280,9 +281,10 @@ class Store(ABC):
 
 def sum_counters(batch: Iterable[NewResponse]) -> dict[str, dict[str, int]]:
     """Aggregate the counter increments of many responses per cell before one write per cell."""
-    cells: dict[str, dict[str, int]] = {}
+    cells: dict[str, Counter] = {}
     for new in batch:
-        cell = cells.setdefault(new.response.cell_key, {})
-        for counter, inc in new.counters.items():
-            cell[counter] = cell.get(counter, 0) + inc
-    return cells
+        cell = cells.get(new.response.cell_key)
+        if cell is None:
+            cell = cells[new.response.cell_key] = Counter()
+        cell.update(new.counters)  # Counter.update adds in C
+    return {key: dict(counter) for key, counter in cells.items()}
