@@ -10,6 +10,7 @@ Each table keeps the columns it is queried by, plus `doc`: the whole record as J
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import sqlite3
@@ -158,6 +159,8 @@ class SqliteStore(Store):
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        self._write_lock = threading.Lock()
+        self._lock_file = None if path == ":memory:" else open(f"{path}.write-lock", "a+")
         self._pid = os.getpid()
         self.migrate()
         self.organizations = _Organizations(self)
@@ -178,11 +181,13 @@ class SqliteStore(Store):
         conn = getattr(self._local, "conn", None)
         if conn is None or self._pid != os.getpid():
             # A connection must never cross a fork: make a fresh one in the child.
+            if self._pid != os.getpid() and self._lock_file is not None:
+                self._lock_file = open(f"{self.path}.write-lock", "a+")  # a lock of its own
             self._pid = os.getpid()
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                                    timeout=30)
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute(f"PRAGMA synchronous={os.environ.get('SQLITE_SYNCHRONOUS', 'FULL')}")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=30000")
             self._local.conn = conn
@@ -191,13 +196,28 @@ class SqliteStore(Store):
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         conn = self.conn()
-        conn.execute("BEGIN IMMEDIATE")
+        # Writers queue on a lock (threads) and an flock (gunicorn's worker processes) rather
+        # than in SQLite's busy handler, which sleeps in steps of up to 100 ms: under concurrent
+        # writes that sleeping, not the writing, was most of the time.
+        with self._write_lock, self._process_lock():
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    @contextmanager
+    def _process_lock(self):
+        if self._lock_file is None:
+            yield
+            return
+        fcntl.flock(self._lock_file, fcntl.LOCK_EX)
         try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+            yield
+        finally:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
 
     def migrate(self) -> int:
         """Bring the schema up to date; safe to run from several processes at once."""
@@ -221,6 +241,9 @@ class SqliteStore(Store):
         if conn is not None:
             conn.close()
             self._local.conn = None
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
 
     # -- small helpers used by the repositories ----------------------------------------------
 

@@ -1,0 +1,81 @@
+"""Single-response POST through gunicorn vs a bare Flask endpoint on the same gunicorn
+settings (2 workers x 4 threads), driven by wrk with the same body shape and connections."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from shared.storage import open_store
+from survey_api.demo import seed_demo
+from survey_api.surveys.domain import create_survey, transition
+
+from . import servers
+
+SECONDS = 10
+LUA = """
+counter = 0
+local answers = [[%s]]
+setup = function(thread) thread:set("tid", tostring(math.random(1, 1e9))) end
+init = function(args) math.randomseed(os.time() + tonumber(tid or 1)) end
+request = function()
+  counter = counter + 1
+  local body = '{"submission_id":"wrk-' .. (tid or "0") .. '-' .. math.random(1, 1e9) .. '-' .. counter .. '","answers":' .. answers .. '}'
+  return wrk.format("POST", nil, {["Content-Type"]="application/json", ["Authorization"]="Bearer %s"}, body)
+end
+"""
+
+
+def _answers() -> str:
+    from tests.factories import builtin, complete_answers
+
+    return json.dumps(complete_answers(builtin("how-you-buy"), random.Random(3)))
+
+
+def _wrk(url: str, script: Path) -> dict:
+    out = subprocess.run(["wrk", "-t2", "-c16", f"-d{SECONDS}s", "--latency", "-s", str(script),
+                          url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    scale = {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p99_ms": float(p99.group(1)) * scale,
+            "non_2xx": int(errors.group(1)) if errors else 0}
+
+
+def run():
+    if not shutil.which("wrk"):
+        print("   (skipped: wrk is not installed; apt-get install wrk)")
+        return []
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "http.db"
+        store = open_store(f"sqlite:///{db}")
+        demo = seed_demo(store, Path(tmp) / "key")
+        survey = create_survey(store, demo.org_id, {"name": "http bench"})
+        transition(store, demo.org_id, survey.id, "open")
+        store.close()
+        script = Path(tmp) / "post.lua"
+        script.write_text(LUA % (_answers(), demo.api_key))
+        env = {"STORE_URL": f"sqlite:///{db}", "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4"}
+        proc, port = servers.start("survey_api:create_app()", "survey_api/gunicorn.conf.py",
+                                   "SURVEY_API_PORT", env)
+        try:
+            api = _wrk(f"http://127.0.0.1:{port}/v1/surveys/{survey.id}/responses", script)
+        finally:
+            servers.stop(proc)
+        proc, port = servers.start("bench.bare_app:create_app()", "survey_api/gunicorn.conf.py",
+                                   "SURVEY_API_PORT", env)
+        try:
+            bare = _wrk(f"http://127.0.0.1:{port}/bare", script)
+        finally:
+            servers.stop(proc)
+    return [{"name": "single-response POST (wrk, 16 connections)", "value": api["rps"],
+             "unit": "requests/s", "baseline": "bare Flask endpoint, same gunicorn",
+             "baseline_value": bare["rps"],
+             "note": f"p99 {api['p99_ms']:.1f} ms vs {bare['p99_ms']:.1f} ms; non-2xx "
+                     f"{api['non_2xx']} vs {bare['non_2xx']}; target ratio >= 0.50"}]
