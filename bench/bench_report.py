@@ -1,0 +1,108 @@
+"""The score report from the per-cell counters at 10k, 100k and 1M stored responses, against
+loading the same responses into pandas and grouping them by segment (the usual way).
+
+BENCH_SIZES=10000,100000 limits the sizes (the default includes 1,000,000: a few minutes)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sqlite3
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from scoring_service.reports import survey_report
+from shared import ids
+from shared.cells import answer_counters, cell_key
+from shared.instruments import builtin_instruments, questions_of
+from shared.storage import NewResponse, Response, open_store
+from survey_api.demo import seed_demo
+from survey_api.surveys.domain import create_survey, transition
+
+SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "10000,100000,1000000").split(",")]
+NUMERIC = ["first_contact_percent", "exp_website_helped", "exp_clear_reason", "exp_taught",
+           "exp_meetings_advanced", "exp_ease", "nps"]
+
+
+def _population(store, survey, n: int, seed: int = 1) -> None:
+    from tests.factories import complete_answers
+
+    customer = next(i for i in builtin_instruments() if i.kind == "customer").definition
+    vendor = next(i for i in builtin_instruments() if i.kind == "vendor").definition
+    cq, vq = questions_of(customer), questions_of(vendor)
+    rng = random.Random(seed)
+    pool = [complete_answers(customer, rng) for _ in range(500)]
+    staff = [complete_answers(vendor, rng) for _ in range(6)]
+    batch = []
+
+    def flush():
+        store.responses.add_many(batch)
+        batch.clear()
+
+    for i, answers in enumerate(staff):
+        attrs = {"role": answers["role"]}
+        r = Response(id=ids.new_id(), org_id=survey.org_id, survey_id=survey.id,
+                     instrument="vendor", submission_id=f"v{i}", answers=answers,
+                     attributes=attrs, cell_key=cell_key("vendor", attrs, ["role"]),
+                     content_hash="-")
+        batch.append(NewResponse(r, answer_counters(vq, answers)))
+    for i in range(n):
+        answers = pool[i % len(pool)]
+        attrs = {"size": answers["company_size"], "tenure": answers["tenure"]}
+        r = Response(id=ids.new_id(), org_id=survey.org_id, survey_id=survey.id,
+                     instrument="customer", submission_id=f"c{i}", answers=answers,
+                     attributes=attrs, cell_key=cell_key("customer", attrs, ["size", "tenure"]),
+                     content_hash="-")
+        batch.append(NewResponse(r, answer_counters(cq, answers)))
+        if len(batch) >= 5000:
+            flush()
+    flush()
+
+
+def _pandas_report(db: Path, survey_id: str) -> float:
+    start = time.perf_counter()
+    with sqlite3.connect(db) as conn:
+        docs = pd.read_sql_query("SELECT doc FROM responses WHERE survey_id = ? AND "
+                                 "instrument = 'customer'", conn, params=(survey_id,))
+    rows = [json.loads(d) for d in docs["doc"]]
+    frame = pd.DataFrame([{**r["attributes"], **{q: r["answers"].get(q) for q in NUMERIC}}
+                          for r in rows])
+    grouped = frame.groupby(["size", "tenure"])
+    grouped[NUMERIC].mean()
+    grouped["first_contact_percent"].median()
+    grouped.size()
+    return time.perf_counter() - start
+
+
+def run():
+    rows = []
+    for size in SIZES:
+        with tempfile.TemporaryDirectory() as tmp:
+            db = Path(tmp) / "report.db"
+            store = open_store(f"sqlite:///{db}")
+            demo = seed_demo(store, Path(tmp) / "key")
+            survey = create_survey(store, demo.org_id, {"name": "report bench"})
+            transition(store, demo.org_id, survey.id, "open")
+            _population(store, survey, size)
+            survey_report(store, demo.org_id, survey.id, ["size,tenure"])  # warm caches
+            timings = []
+            for _ in range(5):
+                start = time.perf_counter()
+                report = survey_report(store, demo.org_id, survey.id, ["size,tenure"])
+                timings.append(time.perf_counter() - start)
+            assert report["responses"]["customer"] == size
+            report_ms = statistics.median(timings) * 1000
+            pandas_ms = _pandas_report(db, survey.id) * 1000
+            store.close()
+        rows.append({"name": f"score report, {size:,} responses, 9 cells + crosses",
+                     "value": report_ms, "unit": "ms",
+                     "baseline": "pandas: load the responses and group by segment",
+                     "baseline_value": pandas_ms,
+                     "note": f"report is {pandas_ms / report_ms:,.0f}x faster; target < 100 ms "
+                             "and >= 100x at 1M"})
+    return rows
