@@ -102,11 +102,22 @@ def transition(store: Store, org_id: str, survey_id: str, to: str,
     return updated
 
 
+# Instrument versions never change once stored, so a process may keep the ones it has read
+# (parsing a full questionnaire definition on every response was a large share of a POST).
+_pinned: dict[tuple, Instrument] = {}
+
+
+def _pinned_instrument(store: Store, org_id: str, ref: dict) -> Instrument:
+    key = (org_id, ref["id"], ref["version"])  # org ids are unique, so this names one version
+    instrument = _pinned.get(key)
+    if instrument is None:
+        instrument = store.instruments.get(org_id, ref["id"], ref["version"])
+        if instrument is not None and len(_pinned) < 1000:
+            _pinned[key] = instrument
+    return instrument
+
+
 def instruments_of(store: Store, survey: Survey) -> dict[str, Instrument]:
     """The pinned instrument versions of a survey, by kind."""
-    return {
-        "customer": store.instruments.get(survey.org_id, survey.customer_instrument["id"],
-                                          survey.customer_instrument["version"]),
-        "vendor": store.instruments.get(survey.org_id, survey.vendor_instrument["id"],
-                                        survey.vendor_instrument["version"]),
-    }
+    return {"customer": _pinned_instrument(store, survey.org_id, survey.customer_instrument),
+            "vendor": _pinned_instrument(store, survey.org_id, survey.vendor_instrument)}
