@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
-from werkzeug.serving import make_server
+from .helpers import LiveServer  # noqa: F401  (the browser tests' server)
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 SCREENS = Path(__file__).resolve().parent / "output" / "screens"
-
-
-class LiveServer:
-    def __init__(self, app):
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
 
 
 def fill_page(page, answers: dict | None = None) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
 
 import requests
+from werkzeug.serving import make_server
 
 
 def free_port() -> int:
@@ -26,3 +28,15 @@ def wait_ready(url: str, timeout: float = 30.0) -> requests.Response:
             last = exc
         time.sleep(0.2)
     raise AssertionError(f"{url} did not become ready in {timeout}s: {last}")
+
+
+class LiveServer:
+    """A WSGI app on a real local port, in a thread of the test process."""
+
+    def __init__(self, app):
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()

@@ -20,7 +20,7 @@ import survey_api
 from shared.settings import Settings
 from shared.web import get_store
 
-from .browser import LiveServer
+from .helpers import LiveServer
 from .conftest import Tenant
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))

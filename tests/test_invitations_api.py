@@ -106,3 +106,15 @@ def test_status_revocation_and_expiry(client, tenant, open_survey):
                        headers=h)
     assert past.status_code == 422
     assert past.get_json()["errors"][0]["field"] == "invitations.0.expires_at"
+
+
+def test_a_csv_that_cannot_be_parsed_is_a_422_not_a_500(client, tenant, open_survey):
+    # Found by schemathesis: a bare carriage return inside an unquoted cell.
+    body = "P\rc\u0099\u0084°ࠬ\U0010ec42á".encode()
+    response = client.post(_url(open_survey) + "/import", data=body,
+                           headers={**tenant.headers(), "Content-Type": "text/csv"})
+    assert response.status_code == 422 and response.mimetype == "application/problem+json"
+    assert response.get_json()["errors"][0]["field"] == "columns.P"  # read as a header "P"
+    nul = client.post(_url(open_survey) + "/import", data=b"email\nx\x00y\n",
+                      headers={**tenant.headers(), "Content-Type": "text/csv"})
+    assert nul.status_code in (201, 422)

@@ -5,30 +5,18 @@ from __future__ import annotations
 
 import random
 import socket
-import threading
 import time
 from email import message_from_bytes
 
 import pytest
 from aiosmtpd.controller import Controller
-from werkzeug.serving import make_server
 
 import pdf_service
 import scoring_service
 
-from .helpers import free_port
+from .helpers import LiveServer, free_port
 from .pdfcheck import pdf_text, qpdf_check
 from .populations import healthy_customer, healthy_vendor
-
-
-class _Server:
-    def __init__(self, app):
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
 
 
 class _Inbox:
@@ -42,7 +30,7 @@ class _Inbox:
 
 @pytest.fixture
 def scoring_url(settings, app):
-    server = _Server(scoring_service.create_app(settings))
+    server = LiveServer(scoring_service.create_app(settings))
     yield server.url
     server.close()
 

@@ -71,7 +71,16 @@ def create_invitations(store: Store, survey: Survey, items: list[dict], base_url
 
 def parse_csv(text: str, survey: Survey) -> list[dict]:
     """Rows of email, expires_at (optional) and one column per segment attribute."""
-    reader = csv.DictReader(io.StringIO(text))
+    # newline="" semantics: a line break inside a quoted cell is data, not the end of a row.
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return _parse_rows(reader, survey)
+    except csv.Error as exc:
+        raise Invalid("The CSV cannot be read.",
+                      [{"field": f"line {reader.line_num}", "reason": str(exc)}]) from None
+
+
+def _parse_rows(reader: csv.DictReader, survey: Survey) -> list[dict]:
     if not reader.fieldnames:
         raise Invalid("The CSV is empty.", [{"field": "body", "reason": "No header row."}])
     known = {"email", "expires_at", "sent"} | set(survey.segments)

@@ -96,7 +96,7 @@ def import_csv(store: Store, survey: Survey, path: Path, *, kind: str = "custome
             reject_writer.writerow(["line", "submission_id", "field", "reason"])
         rows = csv.DictReader(source)
         pending: list[tuple[int, dict]] = []
-        for line, row in _numbered(rows):
+        for line, row in _safe(_numbered(rows), rows):
             summary.rows += 1
             if summary.rows <= done:
                 continue
@@ -117,6 +117,15 @@ def import_csv(store: Store, survey: Survey, path: Path, *, kind: str = "custome
 def _numbered(rows: csv.DictReader) -> Iterator[tuple[int, dict]]:
     for row in rows:
         yield rows.line_num, row
+
+
+def _safe(numbered, rows: csv.DictReader):
+    """Rows as read; a file that is not CSV stops the import with a clear error."""
+    try:
+        yield from numbered
+    except csv.Error as exc:
+        raise Invalid(f"Line {rows.line_num} cannot be read as CSV: {exc}",
+                      [{"field": f"line {rows.line_num}", "reason": str(exc)}]) from None
 
 
 def _flush(ctx, pending, questions, kind, summary, reject_writer) -> None:
