@@ -40,4 +40,4 @@ sample-brief: install
 
 # Longer API fuzzing: many more examples per operation than the bounded run in `make test`.
 fuzz: install
-	FUZZ_EXAMPLES=500 $(BIN)/pytest -q tests/test_fuzz.py
+	FUZZ_RANDOM=1 FUZZ_EXAMPLES=500 $(BIN)/pytest -q tests/test_fuzz.py
