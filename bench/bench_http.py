@@ -11,11 +11,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from shared.storage import open_store
-from survey_api.demo import seed_demo
-from survey_api.surveys.domain import create_survey, transition
 
 from . import servers
+from .setup import open_survey
 
 SECONDS = 10
 LUA = """
@@ -53,11 +51,7 @@ def run():
         print("   (skipped: wrk is not installed; apt-get install wrk)")
         return []
     with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "http.db"
-        store = open_store(f"sqlite:///{db}")
-        demo = seed_demo(store, Path(tmp) / "key")
-        survey = create_survey(store, demo.org_id, {"name": "http bench"})
-        transition(store, demo.org_id, survey.id, "open")
+        store, demo, survey, db = open_survey(tmp, "http bench")
         store.close()
         script = Path(tmp) / "post.lua"
         script.write_text(LUA % (_answers(), demo.api_key))

@@ -9,12 +9,10 @@ import json
 import random
 import tempfile
 import time
-from pathlib import Path
 
-from shared.storage import open_store
-from survey_api.demo import seed_demo
 from survey_api.responses.domain import ingest_batch
-from survey_api.surveys.domain import create_survey, transition
+
+from .setup import open_survey
 
 BATCH = 1000
 BATCHES = 20
@@ -28,11 +26,7 @@ def run():
     pool = [complete_answers(customer, rng) for _ in range(300)]
     answers_per = sum(len(v) if isinstance(v, list) else 1 for v in pool[0].values())
     with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "ingest.db"
-        store = open_store(f"sqlite:///{db}")
-        demo = seed_demo(store, Path(tmp) / "key")
-        survey = create_survey(store, demo.org_id, {"name": "ingest bench"})
-        survey = transition(store, demo.org_id, survey.id, "open")
+        store, demo, survey, _ = open_survey(tmp, "ingest bench")
         batches = [[{"submission_id": f"b{b}-{i}", "instrument": "customer", "complete": True,
                      "answers": pool[(b * BATCH + i) % len(pool)]} for i in range(BATCH)]
                    for b in range(BATCHES)]

@@ -15,15 +15,12 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import requests
 
-from shared.storage import open_store
-from survey_api.demo import seed_demo
-from survey_api.surveys.domain import create_survey, transition
 
 from . import servers
+from .setup import open_survey
 
 SECONDS = int(os.environ.get("BENCH_LOAD_SECONDS", "20"))
 RATE = int(os.environ.get("BENCH_LOAD_RATE", "40"))
@@ -65,11 +62,7 @@ def run():
 
     customer = builtin("how-you-buy")
     with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "load.db"
-        store = open_store(f"sqlite:///{db}")
-        demo = seed_demo(store, Path(tmp) / "key")
-        survey = create_survey(store, demo.org_id, {"name": "load"})
-        transition(store, demo.org_id, survey.id, "open")
+        store, demo, survey, db = open_survey(tmp, "load")
         store.close()
         env = {"STORE_URL": f"sqlite:///{db}", "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "8"}
         api, api_port = servers.start("survey_api:create_app()", "survey_api/gunicorn.conf.py",

@@ -8,13 +8,11 @@ import os
 import random
 import tempfile
 import time
-from pathlib import Path
 
-from shared.storage import open_store
-from survey_api.demo import seed_demo
 from survey_api.responses.domain import context_for, ingest_prepared, prepare
 from survey_api.responses.export import csv_rows
-from survey_api.surveys.domain import create_survey, transition
+
+from .setup import open_survey
 
 N = int(os.environ.get("BENCH_MEMORY_N", "1000000"))
 BATCH = 1000
@@ -35,10 +33,7 @@ def run():
     rng = random.Random(11)
     pool = [complete_answers(customer, rng) for _ in range(200)]
     with tempfile.TemporaryDirectory() as tmp:
-        store = open_store(f"sqlite:///{Path(tmp) / 'memory.db'}")
-        demo = seed_demo(store, Path(tmp) / "key")
-        survey = create_survey(store, demo.org_id, {"name": "memory bench"})
-        survey = transition(store, demo.org_id, survey.id, "open")
+        store, demo, survey, _ = open_survey(tmp, "memory bench")
         ctx = context_for(store, survey)
         before_ingest = _rss_mb()
         samples = {}

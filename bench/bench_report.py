@@ -20,9 +20,9 @@ from scoring_service.reports import survey_report
 from shared import ids
 from shared.cells import answer_counters, cell_key
 from shared.instruments import builtin_instruments, questions_of
-from shared.storage import NewResponse, Response, open_store
-from survey_api.demo import seed_demo
-from survey_api.surveys.domain import create_survey, transition
+from shared.storage import NewResponse, Response
+
+from .setup import open_survey
 
 SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "10000,100000,1000000").split(",")]
 NUMERIC = ["first_contact_percent", "exp_website_helped", "exp_clear_reason", "exp_taught",
@@ -83,11 +83,7 @@ def run():
     rows = []
     for size in SIZES:
         with tempfile.TemporaryDirectory() as tmp:
-            db = Path(tmp) / "report.db"
-            store = open_store(f"sqlite:///{db}")
-            demo = seed_demo(store, Path(tmp) / "key")
-            survey = create_survey(store, demo.org_id, {"name": "report bench"})
-            transition(store, demo.org_id, survey.id, "open")
+            store, demo, survey, db = open_survey(tmp, "report bench")
             _population(store, survey, size)
             survey_report(store, demo.org_id, survey.id, ["size,tenure"])  # warm caches
             timings = []

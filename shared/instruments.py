@@ -8,7 +8,6 @@ running marshmallow per answer costs about 15x more on the ingest path.
 from __future__ import annotations
 
 import json
-import re
 import threading
 from pathlib import Path
 from dataclasses import dataclass

@@ -7,10 +7,8 @@ brief against the report, and the tests do (pdftotext).
 from __future__ import annotations
 
 import io
-from datetime import datetime
 from xml.sax.saxutils import escape
 
-from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas as pdfcanvas

@@ -13,7 +13,6 @@ import hmac
 import json
 import logging
 import threading
-import time
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
