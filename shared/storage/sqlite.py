@@ -254,6 +254,22 @@ class SqliteStore(Store):
     def many(self, cls, sql: str, params=()) -> list:
         return [from_doc(cls, json.loads(r[0])) for r in self.conn().execute(sql, params)]
 
+    def patch(self, cls, table: str, where: str, params: tuple, changes: dict, *,
+              columns: tuple[str, ...] = (), stamp: bool = True):
+        """Merge changes into one row's doc (and the indexed columns that mirror doc fields)
+        in one transaction; None if no row matches. stamp sets updated_at."""
+        with self.write() as c:
+            row = c.execute(f"SELECT id, doc FROM {table} WHERE {where}", params).fetchone()
+            if row is None:
+                return None
+            doc = {**json.loads(row[1]), **changes}
+            if stamp:
+                doc["updated_at"] = utc_now()
+            assignments = ", ".join(f"{column} = ?" for column in ("doc", *columns))
+            c.execute(f"UPDATE {table} SET {assignments} WHERE id = ?",
+                      (dumps(doc), *(doc[column] for column in columns), row[0]))
+        return from_doc(cls, doc)
+
     def page(self, cls, sql: str, params: list, after: str | None, limit: int) -> Page:
         """sql selects doc and filters with WHERE; this adds the cursor, order and limit."""
         if after:
@@ -360,14 +376,8 @@ class _Surveys(_Repo, SurveyRepository):
                                after, limit)
 
     def update(self, org_id, survey_id, changes):
-        with self.store.write() as c:
-            row = c.execute("SELECT doc FROM surveys WHERE org_id = ? AND id = ?",
-                            (org_id, survey_id)).fetchone()
-            if row is None:
-                return None
-            doc = {**json.loads(row[0]), **changes, "updated_at": utc_now()}
-            c.execute("UPDATE surveys SET doc = ? WHERE id = ?", (dumps(doc), survey_id))
-        return from_doc(Survey, doc)
+        return self.store.patch(Survey, "surveys", "org_id = ? AND id = ?", (org_id, survey_id),
+                                changes)
 
 
 class _Invitations(_Repo, InvitationRepository):
@@ -398,15 +408,8 @@ class _Invitations(_Repo, InvitationRepository):
         return self.store.page(Invitation, sql, params, after, limit)
 
     def update(self, org_id, invitation_id, changes):
-        with self.store.write() as c:
-            row = c.execute("SELECT doc FROM invitations WHERE org_id = ? AND id = ?",
-                            (org_id, invitation_id)).fetchone()
-            if row is None:
-                return None
-            doc = {**json.loads(row[0]), **changes, "updated_at": utc_now()}
-            c.execute("UPDATE invitations SET doc = ?, status = ? WHERE id = ?",
-                      (dumps(doc), doc["status"], invitation_id))
-        return from_doc(Invitation, doc)
+        return self.store.patch(Invitation, "invitations", "org_id = ? AND id = ?",
+                                (org_id, invitation_id), changes, columns=("status",))
 
 
 class _Responses(_Repo, ResponseRepository):
@@ -611,14 +614,8 @@ class _Webhooks(_Repo, WebhookRepository):
                                (org_id,))
 
     def update(self, org_id, webhook_id, changes):
-        with self.store.write() as c:
-            row = c.execute("SELECT doc FROM webhooks WHERE org_id = ? AND id = ?",
-                            (org_id, webhook_id)).fetchone()
-            if row is None:
-                return None
-            doc = {**json.loads(row[0]), **changes}
-            c.execute("UPDATE webhooks SET doc = ? WHERE id = ?", (dumps(doc), webhook_id))
-        return from_doc(Webhook, doc)
+        return self.store.patch(Webhook, "webhooks", "org_id = ? AND id = ?",
+                                (org_id, webhook_id), changes, stamp=False)
 
     def delete(self, org_id, webhook_id):
         with self.store.write() as c:
@@ -649,15 +646,8 @@ class _Deliveries(_Repo, DeliveryRepository):
         return claimed
 
     def update(self, delivery_id, changes):
-        with self.store.write() as c:
-            row = c.execute("SELECT doc FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
-            if row is None:
-                return None
-            doc = {**json.loads(row[0]), **changes, "updated_at": utc_now()}
-            c.execute("UPDATE deliveries SET status = ?, next_attempt_at = ?, doc = ? "
-                      "WHERE id = ?", (doc["status"], doc["next_attempt_at"], dumps(doc),
-                                       delivery_id))
-        return from_doc(Delivery, doc)
+        return self.store.patch(Delivery, "deliveries", "id = ?", (delivery_id,), changes,
+                                columns=("status", "next_attempt_at"))
 
     def list(self, org_id, webhook_id, limit=50):
         return self.store.many(
