@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from shared.cells import answer_counters, cell_key
+from shared.cells import answer_counters, attribute_errors, cell_key
 from shared.instruments import segment_names, segment_questions, validator_for
 from shared.storage import Instrument, Store
 
@@ -69,11 +69,7 @@ def stateless_report(customer: Instrument, vendor: Instrument, body: dict) -> di
         asked = {name: q["id"] for name, q in segment_questions(instrument.definition).items()}
         for position, item in enumerate(items):
             attributes = dict(item.get("attributes") or {})
-            for name, value in attributes.items():
-                if name not in segments or value not in segments[name]:
-                    errors.append({"field": f"{field}.{position}.attributes.{name}",
-                                   "reason": f"Must be one of: "
-                                             f"{', '.join(segments.get(name, [])) or 'none'}."})
+            errors += attribute_errors(segments, attributes, f"{field}.{position}.attributes")
             answers, problems = validator.validate(
                 item["answers"], complete=True,
                 skip_required=frozenset(q for n, q in asked.items() if n in attributes))

@@ -43,6 +43,22 @@ def _key(*parts) -> str:
     return key
 
 
+def attribute_errors(segments: dict[str, list[str]], attributes: dict, field: str
+                     ) -> list[dict]:
+    """Errors for attribute names a survey does not define or values it does not allow."""
+    errors = []
+    for name, value in attributes.items():
+        allowed = segments.get(name)
+        if allowed is None:
+            errors.append({"field": f"{field}.{name}",
+                           "reason": f"Not a segment of this survey (segments: "
+                                     f"{', '.join(sorted(segments)) or 'none'})."})
+        elif value not in allowed:
+            errors.append({"field": f"{field}.{name}",
+                           "reason": f"Must be one of: {', '.join(allowed)}."})
+    return errors
+
+
 def answer_counters(questions: dict[str, dict], answers: dict) -> dict[str, int]:
     """The counter increments one response brings to its cell."""
     counters = {"n": 1}

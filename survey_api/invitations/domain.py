@@ -8,27 +8,13 @@ import io
 from datetime import datetime, timedelta, timezone
 
 from shared import ids
+from shared.cells import attribute_errors
 from shared.storage import Invitation, Store, Survey, to_timestamp, utc_now
 
 from ..errors import Conflict, Invalid, NotFound
 
 MAX_PER_REQUEST = 10_000
 FINAL = ("completed", "revoked")
-
-
-def check_attributes(survey: Survey, attributes: dict, field: str) -> list[dict]:
-    """Errors for attribute names the survey does not define or values it does not allow."""
-    errors = []
-    for name, value in attributes.items():
-        allowed = survey.segments.get(name)
-        if allowed is None:
-            errors.append({"field": f"{field}.{name}",
-                           "reason": f"Not a segment of this survey (segments: "
-                                     f"{', '.join(sorted(survey.segments)) or 'none'})."})
-        elif value not in allowed:
-            errors.append({"field": f"{field}.{name}",
-                           "reason": f"Must be one of: {', '.join(allowed)}."})
-    return errors
 
 
 def create_invitations(store: Store, survey: Survey, items: list[dict], base_url: str,
@@ -44,7 +30,7 @@ def create_invitations(store: Store, survey: Survey, items: list[dict], base_url
     default_expiry = now + timedelta(days=survey.settings.get("invitation_ttl_days", 30))
     errors: list[dict] = []
     for position, item in enumerate(items):
-        errors += check_attributes(survey, item.get("attributes") or {},
+        errors += attribute_errors(survey.segments, item.get("attributes") or {},
                                    f"invitations.{position}.attributes")
         expires = item.get("expires_at")
         if expires is not None and expires <= now:

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 
 from shared import ids
-from shared.cells import answer_counters, cell_key
+from shared.cells import answer_counters, attribute_errors, cell_key
 from shared.storage import (
     CONFLICT, CREATED, DUPLICATE, UPDATED, Instrument, NewResponse, Response, Store, Survey,
     utc_now,
@@ -19,7 +19,7 @@ from shared.storage import (
 
 from ..errors import Invalid
 from shared.instruments import segment_names, segment_questions, validator_for
-from ..invitations.domain import check_attributes, is_expired
+from ..invitations.domain import is_expired
 from ..surveys.domain import instruments_of
 from ..webhooks import domain as webhooks
 
@@ -83,7 +83,7 @@ def prepare(ctx: IngestContext, item: dict, source: str,
                            "reason": "The invitation has already been used for another response."})
     # Attributes: the invitation's win, then the payload's, then the profile answers.
     given = item.get("attributes") or {}
-    errors += check_attributes(survey, given, "attributes")
+    errors += attribute_errors(survey.segments, given, "attributes")
     validator = validator_for(ctx.instruments[kind])
     known = {**given, **(invitation.attributes if invitation else {})}
     asked_here = ctx.asked[kind]

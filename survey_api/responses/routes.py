@@ -73,15 +73,16 @@ class ResponseBatch(MethodView):
         survey = get_survey(get_store(), g.org_id, survey_id)
         items, envelope_errors = [], {}
         for position, raw in enumerate(body["responses"]):
+            if not isinstance(raw, dict):
+                envelope_errors[position] = [{"field": None, "reason": "Must be an object."}]
+                items.append({})
+                continue
             try:
-                items.append(_item_schema.load(raw) if isinstance(raw, dict) else
-                             _item_schema.load({}))
+                items.append(_item_schema.load(raw))
             except ValidationError as exc:
-                envelope_errors[position] = [
-                    {"field": e["field"], "reason": e["reason"]}
-                    for e in flatten_messages(exc.messages if isinstance(raw, dict)
-                                              else {"_schema": ["Must be an object."]})]
-                items.append(raw if isinstance(raw, dict) else {})
+                envelope_errors[position] = [{"field": e["field"], "reason": e["reason"]}
+                                             for e in flatten_messages(exc.messages)]
+                items.append(raw)
         results = domain.ingest_batch(get_store(), survey, items, envelope_errors)
         counts = {s: sum(1 for r in results if r["status"] == s)
                   for s in ("created", "updated", "duplicate", "conflict", "rejected")}
