@@ -56,18 +56,11 @@ def run():
         script = Path(tmp) / "post.lua"
         script.write_text(LUA % (_answers(), demo.api_key))
         env = {"STORE_URL": f"sqlite:///{db}", "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4"}
-        proc, port = servers.start("survey_api:create_app()", "survey_api/gunicorn.conf.py",
-                                   "SURVEY_API_PORT", env)
-        try:
+        conf = "survey_api/gunicorn.conf.py"
+        with servers.running("survey_api:create_app()", conf, "SURVEY_API_PORT", env) as port:
             api = _wrk(f"http://127.0.0.1:{port}/v1/surveys/{survey.id}/responses", script)
-        finally:
-            servers.stop(proc)
-        proc, port = servers.start("bench.bare_app:create_app()", "survey_api/gunicorn.conf.py",
-                                   "SURVEY_API_PORT", env)
-        try:
+        with servers.running("bench.bare_app:create_app()", conf, "SURVEY_API_PORT", env) as port:
             bare = _wrk(f"http://127.0.0.1:{port}/bare", script)
-        finally:
-            servers.stop(proc)
     return [{"name": "single-response POST (wrk, 16 connections)", "value": api["rps"],
              "unit": "requests/s", "baseline": "bare Flask endpoint, same gunicorn",
              "baseline_value": bare["rps"],

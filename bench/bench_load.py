@@ -65,12 +65,11 @@ def run():
         store, demo, survey, db = open_survey(tmp, "load")
         store.close()
         env = {"STORE_URL": f"sqlite:///{db}", "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "8"}
-        api, api_port = servers.start("survey_api:create_app()", "survey_api/gunicorn.conf.py",
-                                      "SURVEY_API_PORT", env)
-        scoring, scoring_port = servers.start("scoring_service:create_app()",
-                                              "scoring_service/gunicorn.conf.py",
-                                              "SCORING_PORT", env)
-        try:
+        with servers.running("survey_api:create_app()", "survey_api/gunicorn.conf.py",
+                             "SURVEY_API_PORT", env) as api_port, \
+                servers.running("scoring_service:create_app()",
+                                "scoring_service/gunicorn.conf.py", "SCORING_PORT",
+                                env) as scoring_port:
             headers = {"Authorization": f"Bearer {demo.api_key}",
                        "Content-Type": "application/json"}
             base = f"http://127.0.0.1:{api_port}/v1/surveys/{survey.id}"
@@ -112,9 +111,6 @@ def run():
             total_rate = RATE + 2 + 5
             baseline = _drive([(i / total_rate, "healthz", health)
                                for i in range(SECONDS * total_rate)])["healthz"]
-        finally:
-            servers.stop(api)
-            servers.stop(scoring)
     base = _summary(baseline)
     rows = []
     for kind, samples in results.items():

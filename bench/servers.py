@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -46,3 +47,13 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=15)
     except (ProcessLookupError, subprocess.TimeoutExpired):
         os.killpg(proc.pid, signal.SIGKILL)
+
+
+@contextmanager
+def running(target: str, conf: str, port_var: str, env: dict):
+    """A gunicorn server for the length of a with-block; yields its port."""
+    proc, port = start(target, conf, port_var, env)
+    try:
+        yield port
+    finally:
+        stop(proc)
