@@ -1,5 +1,5 @@
-"""The baseline for the single-POST benchmark: a bare Flask endpoint that parses the same JSON
-body and answers 201, under the same gunicorn settings as survey_api."""
+"""Baselines for the HTTP benchmarks: bare Flask endpoints that parse the same JSON bodies and
+answer, under the same gunicorn settings as survey_api."""
 
 from flask import Flask, request
 
@@ -15,5 +15,10 @@ def create_app():
     def bare():
         body = request.get_json()
         return {"submission_id": body["submission_id"]}, 201
+
+    @app.post("/bare-batch")
+    def bare_batch():
+        body = request.get_json()
+        return {"created": len(body["responses"])}
 
     return app

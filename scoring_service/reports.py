@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from shared.cells import answer_counters, attribute_errors, cell_key
+from shared.cells import attribute_errors, cell_key
 from shared.instruments import segment_names, segment_questions, validator_for
 from shared.storage import Instrument, Store
 
@@ -70,7 +70,7 @@ def stateless_report(customer: Instrument, vendor: Instrument, body: dict) -> di
         for position, item in enumerate(items):
             attributes = dict(item.get("attributes") or {})
             errors += attribute_errors(segments, attributes, f"{field}.{position}.attributes")
-            answers, problems = validator.validate(
+            answers, counters, problems = validator.check(
                 item["answers"], complete=True,
                 skip_required=frozenset(q for n, q in asked.items() if n in attributes))
             errors += [{**e, "field": f"{field}.{position}.{e['field']}"} for e in problems]
@@ -80,7 +80,7 @@ def stateless_report(customer: Instrument, vendor: Instrument, body: dict) -> di
                 attributes.setdefault(name, answers.get(qid))
             attributes = {k: v for k, v in attributes.items() if v is not None}
             key = cell_key(kind, attributes, names[kind])
-            cells.setdefault(key, Counter()).update(answer_counters(validator.questions, answers))
+            cells.setdefault(key, Counter()).update(counters)
     if errors:
         raise ReportError(422, f"{len(errors)} field(s) are invalid.", errors)
     report = build_report({k: dict(v) for k, v in cells.items()}, model=load_model(),

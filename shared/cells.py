@@ -30,17 +30,19 @@ def parse_cell_key(key: str) -> tuple[str, dict[str, str]]:
     return kind, attributes
 
 
-_KEYS: dict[tuple, str] = {}  # (question, value) -> counter name: the same few thousand recur
+ANSWERED = "#answered"
+
+_NAMES: dict[tuple, str] = {}  # (question, value, rank) -> counter name: the same few recur
 
 
-def _key(*parts) -> str:
-    key = _KEYS.get(parts)
-    if key is None:
-        qid, value, rank = parts
-        key = f"{qid}={value}" if rank is None else f"{qid}@{rank}={value}"
-        if len(_KEYS) < 100_000:
-            _KEYS[parts] = key
-    return key
+def counter_name(qid: str, value, rank: int | None = None) -> str:
+    parts = (qid, value, rank)
+    name = _NAMES.get(parts)
+    if name is None:
+        name = f"{qid}={value}" if rank is None else f"{qid}@{rank}={value}"
+        if len(_NAMES) < 100_000:
+            _NAMES[parts] = name
+    return name
 
 
 def attribute_errors(segments: dict[str, list[str]], attributes: dict, field: str
@@ -59,9 +61,13 @@ def attribute_errors(segments: dict[str, list[str]], attributes: dict, field: st
     return errors
 
 
-def answer_counters(questions: dict[str, dict], answers: dict) -> dict[str, int]:
-    """The counter increments one response brings to its cell."""
-    counters = {"n": 1}
+def answer_counters(questions: dict[str, dict], answers: dict) -> tuple[str, ...]:
+    """The counters of its cell that one complete response adds one to (each at most once).
+
+    Ingestion gets the same names from the compiled validator in the same pass as validation;
+    this plain version is what recounts (rebuild, erasure) and the tests compare it with.
+    """
+    counters = ["n"]
     for qid, value in answers.items():
         question = questions.get(qid)
         if question is None or value is None:
@@ -69,13 +75,12 @@ def answer_counters(questions: dict[str, dict], answers: dict) -> dict[str, int]
         kind = question["type"]
         if kind == "text":
             continue
-        counters[qid + "#answered"] = 1
+        counters.append(qid + ANSWERED)
         if kind == "multiple_choice":
-            for option in value:
-                counters[_key(qid, option, None)] = 1
+            counters += [counter_name(qid, option) for option in value]
         elif kind == "ranking":
-            for rank, option in enumerate(value, start=1):
-                counters[_key(qid, option, rank)] = 1
+            counters += [counter_name(qid, option, rank)
+                         for rank, option in enumerate(value, start=1)]
         else:
-            counters[_key(qid, value, None)] = 1
-    return counters
+            counters.append(counter_name(qid, value))
+    return tuple(counters)

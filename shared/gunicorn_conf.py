@@ -39,3 +39,10 @@ def bind_for(port: int) -> list[str]:
 
 # Three gunicorns run side by side; gunicorn's control socket would be one shared path for all.
 control_socket_disable = True
+
+
+def post_worker_init(worker) -> None:
+    """The app is loaded: take its heap out of the garbage collector's way (see gc_tuning)."""
+    from shared.gc_tuning import settle_heap
+
+    settle_heap()

@@ -4,6 +4,8 @@ Procfile that `make run` uses, and with the settings the services read."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from dataclasses import fields
 from pathlib import Path
 
@@ -60,3 +62,20 @@ def test_readme_documents_every_setting():
     readme = (ROOT / "README.md").read_text()
     for f in fields(Settings):
         assert f"`{f.name.upper()}`" in readme, f.name
+
+
+def test_gunicorn_workers_freeze_their_loaded_heap_and_collect_young_objects_less_often():
+    """Each worker calls shared.gc_tuning.settle_heap once its app is loaded (run in a child
+    process: freezing the test process's heap would keep its garbage alive)."""
+    probe = (
+        "import gc, runpy\n"
+        "conf = runpy.run_path('survey_api/gunicorn.conf.py')\n"
+        "before = gc.get_freeze_count()\n"
+        "conf['post_worker_init'](None)\n"
+        "print(before, gc.get_freeze_count(), gc.get_threshold()[0])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout.split()
+    before, frozen, young = map(int, out)
+    assert before == 0 and frozen > 1_000  # everything loaded so far, frozen
+    assert young == 50_000

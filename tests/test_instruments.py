@@ -4,6 +4,7 @@ answers are checked by the compiled validators."""
 from __future__ import annotations
 
 import copy
+import random
 
 import pytest
 
@@ -119,9 +120,15 @@ def test_a_complete_valid_answer_set_passes(customer_validator):
     ("first_contact_percent", -1, "Must be a whole number from 0 to 100."),
     ("exp_ease", 0, "Must be a whole number from 1 to 5."),
     ("exp_ease", 4.5, "Must be a whole number from 1 to 5."),
+    ("exp_ease", 4.0, "Must be a whole number from 1 to 5."),  # equal to 4, but not a whole number
+    ("exp_ease", [4], "Must be a whole number from 1 to 5."),  # unhashable
+    ("tenure", ["new"], "Must be one of: new, established, long_standing."),
+    ("tenure", {"new": 1}, "Must be one of: new, established, long_standing."),
     ("tenure", "ancient", "Must be one of: new, established, long_standing."),
     ("content_useful", "articles", "Must be a list of option values."),
     ("content_useful", ["articles", "articles"], "An option is listed more than once."),
+    ("content_useful", [["articles"]], "Must be a list of option values."),
+    ("content_useful", ["articles", 1], "Must be a list of option values."),
     ("top_sources", ["search", "peers", "events", "social"], "Choose at most 3."),
     ("suggestion", "x" * 1001, "Must be at most 1000 characters (got 1001)."),
     ("no_such_question", 1, "Unknown question."),
@@ -158,3 +165,43 @@ def test_multiple_choice_is_put_in_option_order_so_equal_content_hashes_equal(
     assert a == b == {"content_useful": ["articles", "reviews"]}
     ranked, _ = customer_validator.validate({"top_sources": ["peers", "search"]}, complete=False)
     assert ranked["top_sources"] == ["peers", "search"]  # a ranking keeps its order
+
+
+def test_remembered_choices_are_copied_and_still_checked(customer_validator):
+    """Valid multiple choices are remembered per question; the remembered value must not be
+    shared with a caller that changes it, and a bad list must not hit a remembered good one."""
+    first, _ = customer_validator.validate({"content_useful": ["reviews", "articles"]},
+                                           complete=False)
+    first["content_useful"].append("tampered")
+    again, errors = customer_validator.validate({"content_useful": ["reviews", "articles"]},
+                                                complete=False)
+    assert errors == [] and again == {"content_useful": ["articles", "reviews"]}
+    _, errors = customer_validator.validate(
+        {"content_useful": ["reviews", "articles", "reviews"]}, complete=False)
+    assert errors == [{"field": "answers.content_useful",
+                       "reason": "An option is listed more than once."}]
+    clean, errors = customer_validator.validate({"content_useful": []}, complete=False)
+    assert clean == {} and errors == []  # an empty choice is no answer
+
+
+def test_counters_from_the_validator_match_the_plain_recount(customer_validator):
+    """Ingestion takes counters from the validator's single pass; rebuild and erasure use
+    shared.cells.answer_counters. Over many random responses both name the same counters, and
+    a hand-counted example pins the names themselves."""
+    from shared.cells import answer_counters
+
+    definition = builtin("how-you-buy")
+    rng = random.Random(5)
+    for _ in range(200):
+        checked = customer_validator.check(complete_answers(definition, rng), complete=True)
+        assert checked.errors == []
+        assert sorted(checked.counters) == sorted(
+            answer_counters(customer_validator.questions, checked.answers))
+    checked = customer_validator.check(
+        {"nps": 9, "tenure": "new", "content_useful": ["reviews", "articles"],
+         "top_sources": ["peers", "search"], "suggestion": "more pricing detail"},
+        complete=False)
+    assert sorted(checked.counters) == sorted([
+        "n", "nps#answered", "nps=9", "tenure#answered", "tenure=new",
+        "content_useful#answered", "content_useful=articles", "content_useful=reviews",
+        "top_sources#answered", "top_sources@1=peers", "top_sources@2=search"])

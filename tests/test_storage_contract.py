@@ -68,7 +68,7 @@ def make_response(org_id, survey_id, submission_id, answers, *, cell="tenure=new
         content_hash=content_hash, source=source, complete=complete,
         **({"created_at": created_at} if created_at else {}),
     )
-    counters = {"n": 1, **{f"{q}={v}": 1 for q, v in answers.items()}}
+    counters = ("n", *[f"{q}={v}" for q, v in answers.items()])
     return NewResponse(response, counters)
 
 
@@ -345,6 +345,30 @@ def test_sqlite_schema_is_versioned_wal_and_enforces_foreign_keys(tmp_path):
     assert reopened.organizations.get(org.id) == org
 
 
+def test_sqlite_migration_4_carries_every_counter_into_per_cell_documents(tmp_path):
+    """A database written before migration 4 (one row per counter) opens with the same counts."""
+    import sqlite3
+
+    from shared.storage.sqlite import MIGRATIONS
+
+    path = tmp_path / "v3.db"
+    old = sqlite3.connect(path)
+    for script in MIGRATIONS[:3]:
+        old.executescript(script)
+    old.execute("PRAGMA user_version = 3")
+    rows = [("s1", "customer|size=large", "n", 3), ("s1", "customer|size=large", "q1=2", 2),
+            ("s1", "vendor|role=sales", "n", 1), ("s2", "customer|size=small", "q1@1=a", 7)]
+    old.executemany("INSERT INTO aggregates VALUES (?, ?, ?, ?)", rows)
+    old.commit()
+    old.close()
+
+    store = open_store(f"sqlite:///{path}")
+    assert store.schema_version() == len(MIGRATIONS)
+    assert store.aggregates.for_survey("s1") == {"customer|size=large": {"n": 3, "q1=2": 2},
+                                                 "vendor|role=sales": {"n": 1}}
+    assert store.aggregates.for_survey("s2") == {"customer|size=small": {"q1@1=a": 7}}
+
+
 def test_mongo_indexes_enforce_idempotency_keys():
     store = open_store(f"mongomock://localhost/idx_{uuid.uuid4().hex[:8]}")
     indexes = store.db.responses.index_information()
@@ -398,7 +422,7 @@ def test_partial_responses_are_drafts_until_complete(store):
 
     def draft(answers, complete=False):
         new = make_response(a.id, survey.id, "web-1", answers, complete=complete)
-        return NewResponse(new.response, new.counters if complete else {})
+        return NewResponse(new.response, new.counters if complete else ())
 
     first, outcome = store.responses.add(draft({"q1": 1}))
     assert outcome == CREATED and not first.complete
@@ -415,7 +439,7 @@ def test_partial_responses_are_drafts_until_complete(store):
     # In one batch: a draft then its completion, for a new submission id.
     news = [make_response(a.id, survey.id, "web-2", {"q1": 2}, complete=False),
             make_response(a.id, survey.id, "web-2", {"q1": 4}, complete=True)]
-    news[0] = NewResponse(news[0].response, {})
+    news[0] = NewResponse(news[0].response, ())
     outcomes = [o for _, o in store.responses.add_many(news)]
     assert outcomes == [CREATED, UPDATED]
     assert store.aggregates.for_survey(survey.id)["tenure=new"]["n"] == 2
@@ -434,7 +458,7 @@ def test_erasing_a_response_takes_its_counters_back_out(store):
     assert store.responses.find_by_submission(survey.id, "gone") is None
     assert store.responses.count(survey.id) == 1
     assert store.aggregates.for_survey(survey.id) == {"tenure=new": {"n": 1, "q1=1": 1, "q2=2": 1}}
-    assert store.responses.erase(survey.id, "gone", lambda r: {}) is None
+    assert store.responses.erase(survey.id, "gone", lambda r: ()) is None
 
 
 def test_audit_events_are_listed_newest_first_per_org(store):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .interface import (
     CONFLICT, CREATED, DUPLICATE, UPDATED, AlreadyExists, Store, StorageError,
 )
+from .codec import canonical_bytes  # noqa: F401
 from .models import (  # noqa: F401  (re-exported for the services)
     ApiKey, AuditEvent, Brief, Delivery, Instrument, Invitation, NewResponse, Organization, Page, Response, Survey,
     Webhook, to_timestamp, utc_now,

@@ -7,6 +7,8 @@ import json
 from functools import lru_cache
 from typing import TypeVar
 
+import orjson
+
 T = TypeVar("T")
 
 
@@ -34,5 +36,27 @@ def from_doc(cls: type[T], doc: dict) -> T:
     return cls(**values)
 
 
-def dumps(doc: dict) -> str:
-    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+# orjson rather than the json module: encoding and decoding response documents was a fifth of
+# the ingest path's time, and orjson does both several times faster with the same compact text.
+# What orjson refuses (integers beyond 64 bits, lone surrogates in text) the json module still
+# writes, escaped, so every document that validated can be stored.
+# A record (a dataclass) is written by orjson directly, without building the dict first.
+def dumps(doc) -> str:
+    try:
+        return orjson.dumps(doc).decode()
+    except TypeError:
+        if dataclasses.is_dataclass(doc):
+            doc = to_doc(doc)
+        return json.dumps(doc, separators=(",", ":"))
+
+
+def canonical_bytes(doc: dict) -> bytes:
+    """The same content always gives the same bytes (keys sorted, compact): for hashing."""
+    try:
+        return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return json.dumps(doc, separators=(",", ":"), sort_keys=True).encode()
+
+
+def loads(text: str | bytes):
+    return orjson.loads(text)

@@ -182,9 +182,9 @@ class ResponseRepository(ABC):
 
     @abstractmethod
     def erase(self, survey_id: str, submission_id: str,
-              counters_of: Callable[[Response], dict[str, int]]) -> Response | None:
+              counters_of: Callable[[Response], Iterable[str]]) -> Response | None:
         """Delete a response and, if it was counted, take its counters back out, in one
-        transaction. counters_of gives the increments the stored response brought."""
+        transaction. counters_of names the counters the stored response added one to."""
 
 
 class AggregateRepository(ABC):
@@ -286,5 +286,5 @@ def sum_counters(batch: Iterable[NewResponse]) -> dict[str, dict[str, int]]:
         cell = cells.get(new.response.cell_key)
         if cell is None:
             cell = cells[new.response.cell_key] = Counter()
-        cell.update(new.counters)  # Counter.update adds in C
+        cell.update(new.counters)  # counting an iterable of names runs in C
     return {key: dict(counter) for key, counter in cells.items()}

@@ -110,14 +110,15 @@ class Response:
 
 @dataclass(frozen=True)
 class NewResponse:
-    """A response to store together with the counter increments it brings to its cell.
+    """A response to store together with the counters of its cell it adds one to.
 
-    The caller (survey_api's ingestion) works out the increments from the instrument; the store
-    only applies them in the same transaction as the insert, and only when the insert happens.
+    The caller (survey_api's ingestion) works them out from the instrument; the store only
+    applies them in the same transaction as the insert, and only when the insert happens.
+    Each name appears at most once: an answer adds one to a counter or leaves it alone.
     """
 
     response: Response
-    counters: dict[str, int]
+    counters: tuple[str, ...]
 
 
 @dataclass(frozen=True)

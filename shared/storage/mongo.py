@@ -460,8 +460,8 @@ class _Responses(_Repo, ResponseRepository):
             if response.complete:
                 self.store.db.aggregates.update_one(
                     {"_id": f"{survey_id}|{response.cell_key}"},
-                    {"$inc": {f"counts.{_escape(k)}": -v
-                              for k, v in counters_of(response).items()}}, session=session)
+                    {"$inc": {f"counts.{_escape(k)}": -1
+                              for k in counters_of(response)}}, session=session)
             return response
         return self.store.run_transaction(work)
 

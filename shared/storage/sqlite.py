@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
-from .codec import dumps, from_doc, to_doc
+from .codec import dumps, from_doc, loads, to_doc
 from .interface import (
     CONFLICT,
     DUPLICATE,
@@ -150,6 +150,21 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX audit_org ON audit(org_id, id);
     """,
+    # One row per cell holding all its counters as a JSON object, instead of one row per
+    # counter: a batch of 1,000 responses touched ~2,500 counter rows (a third of its write
+    # time); now it reads and rewrites the ~10 cells it falls in, and a report reads 10 rows.
+    """
+    CREATE TABLE cell_counts (
+        survey_id TEXT NOT NULL,
+        cell_key TEXT NOT NULL,
+        counts TEXT NOT NULL,
+        PRIMARY KEY (survey_id, cell_key)
+    );
+    INSERT INTO cell_counts (survey_id, cell_key, counts)
+        SELECT survey_id, cell_key, json_group_object(counter, count)
+        FROM aggregates GROUP BY survey_id, cell_key;
+    DROP TABLE aggregates;
+    """,
 ]
 
 
@@ -249,10 +264,10 @@ class SqliteStore(Store):
 
     def one(self, cls, sql: str, params=()):
         row = self.conn().execute(sql, params).fetchone()
-        return from_doc(cls, json.loads(row[0])) if row else None
+        return from_doc(cls, loads(row[0])) if row else None
 
     def many(self, cls, sql: str, params=()) -> list:
-        return [from_doc(cls, json.loads(r[0])) for r in self.conn().execute(sql, params)]
+        return [from_doc(cls, loads(r[0])) for r in self.conn().execute(sql, params)]
 
     def patch(self, cls, table: str, where: str, params: tuple, changes: dict, *,
               columns: tuple[str, ...] = (), stamp: bool = True):
@@ -262,7 +277,7 @@ class SqliteStore(Store):
             row = c.execute(f"SELECT id, doc FROM {table} WHERE {where}", params).fetchone()
             if row is None:
                 return None
-            doc = {**json.loads(row[1]), **changes}
+            doc = {**loads(row[1]), **changes}
             if stamp:
                 doc["updated_at"] = utc_now()
             assignments = ", ".join(f"{column} = ?" for column in ("doc", *columns))
@@ -443,28 +458,21 @@ class _Responses(_Repo, ResponseRepository):
                 " complete, created_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(n.response.id, n.response.org_id, n.response.survey_id,
                   n.response.submission_id, n.response.instrument, n.response.source,
-                  int(n.response.complete), n.response.created_at, dumps(to_doc(n.response)))
+                  int(n.response.complete), n.response.created_at, dumps(n.response))
                  for n in inserts.values()],
             )
             c.executemany(
                 "UPDATE responses SET instrument = ?, source = ?, complete = ?, doc = ? "
                 "WHERE id = ? AND complete = 0",
                 [(n.response.instrument, n.response.source, int(n.response.complete),
-                  dumps(to_doc(n.response)), n.response.id) for n in updates.values()],
+                  dumps(n.response), n.response.id) for n in updates.values()],
             )
             counted = [n for n in (*inserts.values(), *updates.values()) if n.response.complete]
             by_survey: dict[str, list[NewResponse]] = {}
             for n in counted:
                 by_survey.setdefault(n.response.survey_id, []).append(n)
             for survey_id, news in by_survey.items():
-                c.executemany(
-                    "INSERT INTO aggregates (survey_id, cell_key, counter, count) "
-                    "VALUES (?, ?, ?, ?) ON CONFLICT (survey_id, cell_key, counter) "
-                    "DO UPDATE SET count = count + excluded.count",
-                    [(survey_id, cell, counter, inc)
-                     for cell, counters in sum_counters(news).items()
-                     for counter, inc in counters.items()],
-                )
+                _add_counts(c, survey_id, sum_counters(news))
         return results
 
     @staticmethod
@@ -481,7 +489,7 @@ class _Responses(_Repo, ResponseRepository):
                 rows = c.execute(f"SELECT doc FROM responses WHERE survey_id = ? AND "
                                  f"submission_id IN ({marks})", [survey_id, *chunk])
                 for (doc,) in rows:
-                    r = from_doc(Response, json.loads(doc))
+                    r = from_doc(Response, loads(doc))
                     found[(r.survey_id, r.submission_id)] = r
         return found
 
@@ -531,7 +539,7 @@ class _Responses(_Repo, ResponseRepository):
             if not rows:
                 return
             for _, doc in rows:
-                yield from_doc(Response, json.loads(doc))
+                yield from_doc(Response, loads(doc))
             after = rows[-1][0]
 
     def count(self, survey_id):
@@ -544,36 +552,56 @@ class _Responses(_Repo, ResponseRepository):
                             (survey_id, submission_id)).fetchone()
             if row is None:
                 return None
-            response = from_doc(Response, json.loads(row[0]))
+            response = from_doc(Response, loads(row[0]))
             c.execute("DELETE FROM responses WHERE id = ?", (response.id,))
             if response.complete:
-                c.executemany(
-                    "UPDATE aggregates SET count = count - ? WHERE survey_id = ? AND "
-                    "cell_key = ? AND counter = ?",
-                    [(inc, survey_id, response.cell_key, counter)
-                     for counter, inc in counters_of(response).items()])
-                c.execute("DELETE FROM aggregates WHERE survey_id = ? AND count <= 0",
-                          (survey_id,))
+                _add_counts(c, survey_id, {response.cell_key: dict.fromkeys(
+                    counters_of(response), -1)})
         return response
 
 
 class _Aggregates(_Repo, AggregateRepository):
     def for_survey(self, survey_id):
-        cells: dict[str, dict[str, int]] = {}
         rows = self.store.conn().execute(
-            "SELECT cell_key, counter, count FROM aggregates WHERE survey_id = ?", (survey_id,))
-        for cell, counter, count in rows:
-            cells.setdefault(cell, {})[counter] = count
-        return cells
+            "SELECT cell_key, counts FROM cell_counts WHERE survey_id = ?", (survey_id,))
+        return {cell: loads(counts) for cell, counts in rows}
 
     def replace_survey(self, survey_id, cells):
         with self.store.write() as c:
-            c.execute("DELETE FROM aggregates WHERE survey_id = ?", (survey_id,))
-            c.executemany(
-                "INSERT INTO aggregates (survey_id, cell_key, counter, count) VALUES (?, ?, ?, ?)",
-                [(survey_id, cell, counter, n) for cell, counters in cells.items()
-                 for counter, n in counters.items()],
-            )
+            c.execute("DELETE FROM cell_counts WHERE survey_id = ?", (survey_id,))
+            c.executemany("INSERT INTO cell_counts (survey_id, cell_key, counts) VALUES (?, ?, ?)",
+                          [(survey_id, cell, dumps(counts)) for cell, counts in cells.items()
+                           if counts])
+
+
+def _add_counts(c: sqlite3.Connection, survey_id: str, changes: dict[str, dict[str, int]]
+                ) -> None:
+    """Add per-cell counter changes inside the caller's write transaction. Counters that fall
+    to zero (after an erasure) mean nothing and are dropped, and so are empty cells."""
+    cells = list(changes)
+    current: dict[str, dict[str, int]] = {}
+    for start in range(0, len(cells), 500):
+        chunk = cells[start:start + 500]
+        rows = c.execute(f"SELECT cell_key, counts FROM cell_counts WHERE survey_id = ? AND "
+                         f"cell_key IN ({','.join('?' * len(chunk))})", [survey_id, *chunk])
+        current.update((cell, loads(counts)) for cell, counts in rows)
+    writes, deletes = [], []
+    for cell, change in changes.items():
+        counts = current.get(cell, {})
+        shrinking = False
+        for counter, by in change.items():
+            counts[counter] = counts.get(counter, 0) + by
+            shrinking = shrinking or by < 0
+        if shrinking:
+            counts = {counter: n for counter, n in counts.items() if n > 0}
+        if counts:
+            writes.append((survey_id, cell, dumps(counts)))
+        else:
+            deletes.append((survey_id, cell))
+    c.executemany("INSERT INTO cell_counts (survey_id, cell_key, counts) VALUES (?, ?, ?) "
+                  "ON CONFLICT (survey_id, cell_key) DO UPDATE SET counts = excluded.counts",
+                  writes)
+    c.executemany("DELETE FROM cell_counts WHERE survey_id = ? AND cell_key = ?", deletes)
 
 
 class _Briefs(_Repo, BriefRepository):
@@ -639,7 +667,7 @@ class _Deliveries(_Repo, DeliveryRepository):
                 "ORDER BY next_attempt_at LIMIT ?", (now, limit)).fetchall()
             claimed = []
             for delivery_id, doc in rows:
-                doc = {**json.loads(doc), "next_attempt_at": lease_until}
+                doc = {**loads(doc), "next_attempt_at": lease_until}
                 c.execute("UPDATE deliveries SET next_attempt_at = ?, doc = ? WHERE id = ?",
                           (lease_until, dumps(doc), delivery_id))
                 claimed.append(from_doc(Delivery, doc))

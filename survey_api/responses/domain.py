@@ -7,14 +7,13 @@ Plain functions over the store; the routes only translate HTTP.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 
 from shared import ids
-from shared.cells import answer_counters, attribute_errors, cell_key
+from shared.cells import attribute_errors, cell_key
 from shared.storage import (
     CONFLICT, CREATED, DUPLICATE, UPDATED, Instrument, NewResponse, Response, Store, Survey,
-    utc_now,
+    canonical_bytes, utc_now,
 )
 
 from ..errors import Invalid
@@ -51,15 +50,16 @@ def context_for(store: Store, survey: Survey) -> IngestContext:
 
 def content_hash(kind: str, answers: dict, attributes: dict, complete: bool,
                  invitation_id: str | None) -> str:
-    canonical = json.dumps({"i": kind, "a": answers, "s": attributes, "c": complete,
-                            "v": invitation_id}, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    """SHA-256 of the response's canonical JSON (sorted keys, compact, UTF-8): equal content,
+    equal hash, whatever order the client sent the answers in."""
+    return hashlib.sha256(canonical_bytes({"i": kind, "a": answers, "s": attributes,
+                                           "c": complete, "v": invitation_id})).hexdigest()
 
 
 def prepare(ctx: IngestContext, item: dict, source: str,
-            fingerprint: str | None = None) -> NewResponse:
+            fingerprint: str | None = None, received_at: str | None = None) -> NewResponse:
     """Validate one response envelope (already shape-checked) and build what the store writes.
-    Raises Invalid naming every bad field."""
+    Raises Invalid naming every bad field. A batch passes one received_at for all its items."""
     survey = ctx.survey
     errors: list[dict] = []
     if survey.status != "open":
@@ -87,17 +87,18 @@ def prepare(ctx: IngestContext, item: dict, source: str,
     validator = validator_for(ctx.instruments[kind])
     known = {**given, **(invitation.attributes if invitation else {})}
     asked_here = ctx.asked[kind]
-    answers, answer_errors = validator.validate(
+    checked = validator.check(
         item["answers"], complete=complete,
         skip_required=frozenset(qid for name, qid in asked_here.items() if name in known))
-    errors += answer_errors
+    answers = checked.answers
+    errors += checked.errors
     if errors:
         raise Invalid(f"{len(errors)} field(s) are invalid.", errors)
     for name, qid in asked_here.items():
         if name not in known and qid in answers:
             known[name] = answers[qid]
     attributes = {k: known[k] for k in sorted(known)}
-    now = utc_now()
+    now = received_at or utc_now()
     response = Response(
         id=ids.new_id(), org_id=survey.org_id, survey_id=survey.id, instrument=kind,
         submission_id=item["submission_id"], answers=answers, attributes=attributes,
@@ -108,8 +109,7 @@ def prepare(ctx: IngestContext, item: dict, source: str,
         fingerprint=fingerprint, created_at=now, updated_at=now,
     )
     # Only complete responses count toward scores; partial ones are kept but not counted.
-    counters = answer_counters(validator.questions, answers) if complete else {}
-    return NewResponse(response, counters)
+    return NewResponse(response, checked.counters if complete else ())
 
 
 def _same_submission(ctx: IngestContext, invitation, item: dict) -> bool:
@@ -158,6 +158,7 @@ def ingest_batch(store: Store, survey: Survey, items: list[dict], envelope_error
     """Each item: created, duplicate, conflict, or rejected with its reasons. Valid items are
     written in one transaction whatever happens to the others."""
     ctx = context_for(store, survey)
+    received_at = utc_now()
     results: list[dict | None] = [None] * len(items)
     ready: list[tuple[int, NewResponse]] = []
     for position, item in enumerate(items):
@@ -165,7 +166,7 @@ def ingest_batch(store: Store, survey: Survey, items: list[dict], envelope_error
             results[position] = _rejected(position, item, envelope_errors[position])
             continue
         try:
-            ready.append((position, prepare(ctx, item, source)))
+            ready.append((position, prepare(ctx, item, source, received_at=received_at)))
         except Invalid as exc:
             results[position] = _rejected(position, item, exc.errors)
     stored = ingest_prepared(ctx, [new for _, new in ready])

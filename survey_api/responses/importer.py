@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from shared.storage import CONFLICT, Store, Survey
+from shared.storage import CONFLICT, Store, Survey, utc_now
 
 from ..errors import Invalid
 from .domain import MAX_BATCH, context_for, ingest_prepared, prepare
@@ -130,11 +130,12 @@ def _safe(numbered, rows: csv.DictReader):
 
 def _flush(ctx, pending, questions, kind, summary, reject_writer) -> None:
     ready, lines = [], []
+    received_at = utc_now()
     for line, row in pending:
         item, errors = row_to_item(row, questions, kind)
         if not errors:
             try:
-                ready.append(prepare(ctx, item, "import"))
+                ready.append(prepare(ctx, item, "import", received_at=received_at))
                 lines.append(line)
                 continue
             except Invalid as exc:
