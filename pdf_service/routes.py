@@ -6,10 +6,10 @@ import logging
 
 from flask import Response, current_app, g, render_template_string
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from shared.auth import require_scope
-from shared.web import get_store
+from shared.web import Blueprint, get_store
 
 from . import briefs
 from .brief.render import render_brief

@@ -15,8 +15,9 @@ import time
 
 from flask import Flask, current_app, g, request, send_from_directory
 from flask.views import MethodView
-from flask_smorest import Api, Blueprint
-from flask_smorest.utils import prepare_response
+import flask_smorest
+from flask_smorest import Api
+from flask_smorest.utils import prepare_response, resolve_schema_instance
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from . import ids
@@ -36,6 +37,18 @@ _SECRET_PATH = re.compile(r"^/(s|staff|shared)/[^/]+")
 
 def loggable_path(path: str) -> str:
     return _SECRET_PATH.sub(lambda m: f"/{m.group(1)}/[token]", path)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint; every service's routes use this one.
+
+    Given a schema class, @arguments makes webargs build a new schema instance on every
+    request (marshmallow deep-copies each field): a tenth of a single response POST's time.
+    The instance is made once here instead; marshmallow schemas keep no state while loading.
+    """
+
+    def arguments(self, schema, *args, **kwargs):
+        return super().arguments(resolve_schema_instance(schema), *args, **kwargs)
 
 
 class ServiceApi(Api):

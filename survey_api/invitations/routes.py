@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from shared.auth import require_scope
-from shared.web import get_store
+from shared.web import Blueprint, get_store
 
 from ..surveys.domain import get_survey
 from . import domain

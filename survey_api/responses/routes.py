@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import Response as HttpResponse
 from flask import g, stream_with_context
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from marshmallow import ValidationError
 
 from shared.auth import require_scope
 from shared.problems import flatten_messages
 from shared.storage import CONFLICT, to_timestamp
-from shared.web import get_store
+from shared.web import Blueprint, get_store
 
 from ..surveys.domain import get_survey
 from ..audit import record

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from flask import current_app, g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from shared.auth import require_scope
-from shared.web import get_store
+from shared.web import Blueprint, get_store
 
 from ..forms.domain import links as form_links
 from ..schemas_common import PageQuerySchema

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from shared.auth import require_scope
-from shared.web import get_store
+from shared.web import Blueprint, get_store
 
 from . import domain
 from .schemas import NewWebhookSchema, WebhookDetailSchema, WebhookInputSchema, WebhookSchema
