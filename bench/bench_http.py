@@ -8,12 +8,11 @@ import random
 import re
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 
 from . import servers
-from .setup import open_survey
+from .setup import backends, bench_survey
 
 SECONDS = 10
 LUA = """
@@ -46,23 +45,25 @@ def _wrk(url: str, script: Path) -> dict:
             "non_2xx": int(errors.group(1)) if errors else 0}
 
 
-def run():
-    if not shutil.which("wrk"):
-        print("   (skipped: wrk is not installed; apt-get install wrk)")
-        return []
-    with tempfile.TemporaryDirectory() as tmp:
-        store, demo, survey, db = open_survey(tmp, "http bench")
-        store.close()
-        script = Path(tmp) / "post.lua"
-        script.write_text(LUA % (_answers(), demo.api_key))
-        env = {"STORE_URL": f"sqlite:///{db}", "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4"}
+def _compare(backend: str) -> dict:
+    with bench_survey("http bench", backend) as bench:
+        script = bench.folder / "post.lua"
+        script.write_text(LUA % (_answers(), bench.demo.api_key))
+        env = {"STORE_URL": bench.url, "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4"}
         conf = "survey_api/gunicorn.conf.py"
         with servers.running("survey_api:create_app()", conf, "SURVEY_API_PORT", env) as port:
-            api = _wrk(f"http://127.0.0.1:{port}/v1/surveys/{survey.id}/responses", script)
+            api = _wrk(f"http://127.0.0.1:{port}/v1/surveys/{bench.survey.id}/responses", script)
         with servers.running("bench.bare_app:create_app()", conf, "SURVEY_API_PORT", env) as port:
             bare = _wrk(f"http://127.0.0.1:{port}/bare", script)
-    return [{"name": "single-response POST (wrk, 16 connections)", "value": api["rps"],
-             "unit": "requests/s", "baseline": "bare Flask endpoint, same gunicorn",
-             "baseline_value": bare["rps"],
-             "note": f"p99 {api['p99_ms']:.1f} ms vs {bare['p99_ms']:.1f} ms; non-2xx "
-                     f"{api['non_2xx']} vs {bare['non_2xx']}; target ratio >= 0.50"}]
+    return {"name": f"single-response POST, {backend} (wrk, 16 connections)",
+            "value": api["rps"], "unit": "requests/s",
+            "baseline": "bare Flask endpoint, same gunicorn", "baseline_value": bare["rps"],
+            "note": f"p99 {api['p99_ms']:.1f} ms vs {bare['p99_ms']:.1f} ms; non-2xx "
+                    f"{api['non_2xx']} vs {bare['non_2xx']}; target ratio >= 0.50"}
+
+
+def run():
+    if not shutil.which("wrk"):
+        print("   (skipped: wrk is not installed; scripts/install-system-packages.sh installs it)")
+        return []
+    return [_compare(backend) for backend in backends()]

@@ -11,7 +11,6 @@ import json
 import os
 import random
 import statistics
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +19,7 @@ import requests
 
 
 from . import servers
-from .setup import open_survey
+from .setup import backends, bench_survey
 
 SECONDS = int(os.environ.get("BENCH_LOAD_SECONDS", "20"))
 RATE = int(os.environ.get("BENCH_LOAD_RATE", "40"))
@@ -58,13 +57,16 @@ def _summary(samples: list) -> dict:
 
 
 def run():
+    return [row for backend in backends() for row in _steady_load(backend)]
+
+
+def _steady_load(backend: str) -> list[dict]:
     from tests.factories import builtin, complete_answers
 
     customer = builtin("how-you-buy")
-    with tempfile.TemporaryDirectory() as tmp:
-        store, demo, survey, db = open_survey(tmp, "load")
-        store.close()
-        env = {"STORE_URL": f"sqlite:///{db}", "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "8"}
+    with bench_survey("load", backend) as bench:
+        demo, survey = bench.demo, bench.survey
+        env = {"STORE_URL": bench.url, "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "8"}
         with servers.running("survey_api:create_app()", "survey_api/gunicorn.conf.py",
                              "SURVEY_API_PORT", env) as api_port, \
                 servers.running("scoring_service:create_app()",
@@ -115,7 +117,7 @@ def run():
     rows = []
     for kind, samples in results.items():
         s = _summary(samples)
-        rows.append({"name": f"load: {kind}, {SECONDS}s steady",
+        rows.append({"name": f"load, {backend}: {kind}, {SECONDS}s steady",
                      "value": s["p99"], "unit": "ms p99",
                      "baseline": "GET /healthz at the same total rate", "baseline_value": base["p99"],
                      "note": f"{s['n'] / SECONDS:.1f}/s sent and answered, p50 {s['p50']:.1f} ms, "

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import os
 import random
-import tempfile
 import time
 
 from survey_api.responses.domain import context_for, ingest_prepared, prepare
 from survey_api.responses.export import csv_rows
 
-from .setup import open_survey
+from .setup import backends, bench_survey
 
 N = int(os.environ.get("BENCH_MEMORY_N", "1000000"))
 BATCH = 1000
@@ -27,13 +26,17 @@ def _rss_mb() -> float:
 
 
 def run():
+    return [row for backend in backends() for row in _memory(backend)]
+
+
+def _memory(backend: str) -> list[dict]:
     from tests.factories import builtin, complete_answers
 
     customer = builtin("how-you-buy")
     rng = random.Random(11)
     pool = [complete_answers(customer, rng) for _ in range(200)]
-    with tempfile.TemporaryDirectory() as tmp:
-        store, demo, survey, _ = open_survey(tmp, "memory bench")
+    with bench_survey("memory bench", backend) as bench:
+        store, survey = bench.store, bench.survey
         ctx = context_for(store, survey)
         before_ingest = _rss_mb()
         samples = {}
@@ -58,15 +61,14 @@ def run():
             if exported in (N // 4, N):
                 export_samples[exported] = _rss_mb()
         export_seconds = time.perf_counter() - start
-        store.close()
     quarter, full = samples[N // 4], samples[N]
     e_quarter, e_full = export_samples[N // 4], export_samples[N]
     return [
-        {"name": f"memory while ingesting {N:,} responses", "value": full, "unit": "MB RSS",
+        {"name": f"memory while ingesting {N:,} responses, {backend}", "value": full, "unit": "MB RSS",
          "baseline": "RSS before ingesting", "baseline_value": before_ingest,
          "note": f"{quarter:.0f} MB at {N // 4:,}, {full:.0f} MB at {N:,} (growth "
                  f"{full - quarter:+.0f} MB over the last 3/4); {N / ingest_seconds:,.0f}/s"},
-        {"name": f"memory while exporting {N:,} responses (CSV)", "value": e_full,
+        {"name": f"memory while exporting {N:,} responses (CSV), {backend}", "value": e_full,
          "unit": "MB RSS", "baseline": "RSS before exporting", "baseline_value": before_export,
          "note": f"{e_quarter:.0f} MB at {N // 4:,} rows, {e_full:.0f} MB at {N:,} (growth "
                  f"{e_full - e_quarter:+.0f} MB); {N / export_seconds:,.0f} rows/s"},

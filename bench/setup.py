@@ -1,18 +1,58 @@
-"""What every benchmark starts from: an embedded store with the demo organization and an
-empty open survey."""
+"""What every benchmark starts from: a store with the demo organization and an empty open
+survey, on each backend there is: embedded SQLite always, and MongoDB too when MONGODB_URI
+names a server (item 6 of the benchmark issue: the same suite against MongoDB)."""
 
 from __future__ import annotations
 
+import os
+import tempfile
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 from shared.storage import Store, Survey, open_store
 from survey_api.demo import Demo, seed_demo
 from survey_api.surveys.domain import create_survey, transition
 
 
-def open_survey(folder: Path, name: str) -> tuple[Store, Demo, Survey, Path]:
-    db = Path(folder) / f"{name.replace(' ', '-')}.db"
-    store = open_store(f"sqlite:///{db}")
-    demo = seed_demo(store, Path(folder) / "key")
-    survey = create_survey(store, demo.org_id, {"name": name})
-    return store, demo, transition(store, demo.org_id, survey.id, "open"), db
+@dataclass
+class BenchSurvey:
+    backend: str  # "SQLite" or "MongoDB"
+    url: str  # what STORE_URL is set to for a server started on this store
+    store: Store
+    demo: Demo
+    survey: Survey
+    folder: Path  # scratch space for files (scripts, keys)
+
+
+def backends() -> list[str]:
+    return ["SQLite"] + (["MongoDB"] if os.environ.get("MONGODB_URI") else [])
+
+
+def _mongo_url(database: str) -> str:
+    parts = urlsplit(os.environ["MONGODB_URI"])
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+@contextmanager
+def bench_survey(name: str, backend: str = "SQLite") -> Iterator[BenchSurvey]:
+    """A fresh store and survey, removed afterwards (the temporary folder, or the database)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        if backend == "SQLite":
+            url = f"sqlite:///{folder / (name.replace(' ', '-') + '.db')}"
+        else:
+            url = _mongo_url(f"bench_{uuid.uuid4().hex[:10]}")
+        store = open_store(url)
+        try:
+            demo = seed_demo(store, folder / "key")
+            survey = create_survey(store, demo.org_id, {"name": name})
+            survey = transition(store, demo.org_id, survey.id, "open")
+            yield BenchSurvey(backend, url, store, demo, survey, folder)
+        finally:
+            if backend == "MongoDB":
+                store.client.drop_database(store.db_name)
+            store.close()

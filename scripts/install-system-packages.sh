@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Debian packages the test suite uses. Installs only what is missing; needs root (CI is root).
+# Debian packages the test suite uses, and wrk for `make bench`. Installs only what is missing; needs root (CI is root).
 set -euo pipefail
-PACKAGES=(make qpdf poppler-utils chromium fonts-dejavu-core)
+PACKAGES=(make qpdf poppler-utils chromium fonts-dejavu-core wrk)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -456,10 +456,9 @@ class _Responses(_Repo, ResponseRepository):
             c.executemany(
                 "INSERT INTO responses (id, org_id, survey_id, submission_id, instrument, source,"
                 " complete, created_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(n.response.id, n.response.org_id, n.response.survey_id,
-                  n.response.submission_id, n.response.instrument, n.response.source,
-                  int(n.response.complete), n.response.created_at, dumps(n.response))
-                 for n in inserts.values()],
+                [(r.id, r.org_id, r.survey_id, r.submission_id, r.instrument, r.source,
+                  int(r.complete), r.created_at, dumps(r))
+                 for r in (n.response for n in inserts.values())],
             )
             c.executemany(
                 "UPDATE responses SET instrument = ?, source = ?, complete = ?, doc = ? "

@@ -23,6 +23,7 @@ from ..surveys.domain import instruments_of
 from ..webhooks import domain as webhooks
 
 MAX_BATCH = 1000
+NOTHING: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -89,7 +90,8 @@ def prepare(ctx: IngestContext, item: dict, source: str,
     asked_here = ctx.asked[kind]
     checked = validator.check(
         item["answers"], complete=complete,
-        skip_required=frozenset(qid for name, qid in asked_here.items() if name in known))
+        skip_required=frozenset(qid for name, qid in asked_here.items() if name in known)
+        if known else NOTHING)
     answers = checked.answers
     errors += checked.errors
     if errors:
@@ -140,10 +142,9 @@ def ingest_prepared(ctx: IngestContext, ready: list[NewResponse]) -> list[tuple[
         return []
     stored = ctx.store.responses.add_many(ready)
     after_store(ctx, stored)
-    created = [webhooks.response_event(r) for r, outcome in stored
-               if outcome in (CREATED, UPDATED) and r.complete]
-    if created:
-        webhooks.enqueue(ctx.store, ctx.survey.org_id, "response.created", created)
+    created = (webhooks.response_event(r) for r, outcome in stored
+               if outcome in (CREATED, UPDATED) and r.complete)
+    webhooks.enqueue(ctx.store, ctx.survey.org_id, "response.created", created)
     return stored
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Iterable
+
 from shared import ids
 from shared.storage import Delivery, Response, Store, Webhook
 
@@ -31,9 +33,13 @@ def response_event(response: Response) -> dict:
             "created_at": response.created_at}
 
 
-def enqueue(store: Store, org_id: str, event: str, items: list[dict]) -> int:
-    """One delivery per (subscribed active webhook, item). Returns how many were queued."""
+def enqueue(store: Store, org_id: str, event: str, items: Iterable[dict]) -> int:
+    """One delivery per (subscribed active webhook, item). Returns how many were queued.
+    items may be a generator: it is not run at all when nobody subscribes (the usual case)."""
     hooks = [h for h in store.webhooks.list(org_id) if h.active and event in h.events]
+    if not hooks:
+        return 0
+    items = list(items)
     deliveries = [Delivery(id=ids.new_id(), org_id=org_id, webhook_id=h.id, event=event,
                            payload=item) for h in hooks for item in items]
     if deliveries:
