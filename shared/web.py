@@ -14,6 +14,7 @@ import threading
 import time
 
 from flask import Flask, current_app, g, request, send_from_directory
+from flask.sessions import SecureCookieSessionInterface
 from flask.views import MethodView
 import flask_smorest
 from flask_smorest import Api
@@ -37,6 +38,19 @@ _SECRET_PATH = re.compile(r"^/(s|staff|shared)/[^/]+")
 
 def loggable_path(path: str) -> str:
     return _SECRET_PATH.sub(lambda m: f"/{m.group(1)}/[token]", path)
+
+
+class PageSessions(SecureCookieSessionInterface):
+    """Cookie sessions are for the respondents' web pages (their CSRF tokens and progress).
+    The JSON API authenticates every request with a key and never keeps a session; opening one
+    anyway built a cookie signer on every API call."""
+
+    API_PREFIXES = ("/v1/", "/healthz", "/readyz", "/openapi.json", "/docs")
+
+    def open_session(self, app, request):
+        if request.path.startswith(self.API_PREFIXES):
+            return self.null_session_class()
+        return super().open_session(app, request)
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -102,6 +116,7 @@ def create_service_app(import_name: str, service: str, title: str,
     settings = finalize(settings) if settings else load_settings()
     configure_logging(settings.log_level)
     app = Flask(import_name)
+    app.session_interface = PageSessions()
     app.config.update(
         SETTINGS=settings,
         SERVICE_NAME=service,
