@@ -1,5 +1,8 @@
 """Run every bench/bench_*.py, print the figures and write bench/results.md.
 
+`python -m bench ingest http` runs only the modules whose names contain those words, and
+prints without touching bench/results.md.
+
 Each module exposes run() -> list of (name, value, unit, baseline name, baseline value, note).
 The ratio is printed beside each figure: ratios hold on a noisy machine, absolute numbers don't.
 """
@@ -33,6 +36,9 @@ def main(selected: list[str]) -> int:
             print(f"   {row['name']}: {figure} vs {base} -> ratio {ratio:.2f}", flush=True)
             lines.append(f"| {row['name']} | {figure} | {base} | {ratio:.2f} | "
                          f"{row.get('note', '')} |")
+    if selected:  # a partial run must not replace the whole suite's figures
+        print("(a selection: bench/results.md is written only by the whole suite)")
+        return 0
     (HERE / "results.md").write_text("\n".join(lines) + "\n")
     print(f"written {HERE / 'results.md'}")
     return 0
