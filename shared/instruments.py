@@ -11,6 +11,7 @@ import json
 import threading
 from pathlib import Path
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Callable, NamedTuple
 
 import marshmallow as ma
@@ -143,20 +144,24 @@ def value_table(q: dict) -> dict | None:
     return {v: (v, (qid + ANSWERED, counter_name(qid, v))) for v in values}
 
 
+def _shown_options(q: dict) -> str:
+    allowed = [o["value"] for o in q["options"]]
+    return ", ".join(allowed[:12]) + (", ..." if len(allowed) > 12 else "")
+
+
 def _compile_question(q: dict) -> Check:
     qid, kind = q["id"], q["type"]
-    answered = qid + ANSWERED
-    table = value_table(q)
-    if kind in NUMBER_RANGES:
-        number_reason = "Must be a whole number from {} to {}.".format(*NUMBER_RANGES[kind])
+    if kind in NUMBER_RANGES or kind == "single_choice":
+        # Allowed values never get here: check() takes them from the value table. What does
+        # get here is refused, with the reason a respondent can act on.
+        if kind in NUMBER_RANGES:
+            reason = "Must be a whole number from {} to {}.".format(*NUMBER_RANGES[kind])
+        else:
+            reason = f"Must be one of: {_shown_options(q)}."
 
-        def check_number(value):
-            # type() rather than isinstance: JSON's true and false are not numbers here.
-            found = table.get(value) if type(value) is int else None
-            if found is None:
-                raise ValueError(number_reason)
-            return found
-        return check_number
+        def refuse(value):
+            raise ValueError(reason)
+        return refuse
 
     if kind == "text":
         limit = q.get("max_length", DEFAULT_TEXT_LENGTH)
@@ -171,17 +176,8 @@ def _compile_question(q: dict) -> Check:
         return check_text
 
     allowed = [o["value"] for o in q["options"]]
-    shown = ", ".join(allowed[:12]) + (", ..." if len(allowed) > 12 else "")
-    if kind == "single_choice":
-        choice_reason = f"Must be one of: {shown}."
-
-        def check_single(value):
-            found = table.get(value) if type(value) is str else None
-            if found is None:
-                raise ValueError(choice_reason)
-            return found
-        return check_single
-
+    shown = _shown_options(q)
+    answered = qid + ANSWERED
     low = q.get("min_choices", 0)
     high = q.get("max_choices", len(allowed))
     order = {o: position for position, o in enumerate(allowed)}
@@ -251,7 +247,10 @@ class AnswerValidator:
     checks: dict[str, Check]
     tables: dict[str, dict]  # see value_table: the fast path of check()
     required: tuple[str, ...]  # in the instrument's order, for the order of the errors
-    required_set: frozenset[str]
+
+    @cached_property
+    def required_set(self) -> frozenset[str]:
+        return frozenset(self.required)
 
     def check(self, answers: dict, *, complete: bool,
               skip_required: frozenset[str] = frozenset()) -> Checked:
@@ -271,7 +270,8 @@ class AnswerValidator:
                     found = table.get(value)
                 except TypeError:  # unhashable (a list, an object): not an allowed value
                     found = None
-                # Comparing classes keeps true (== 1) and 2.0 (== 2) out of number questions.
+                # Comparing classes keeps true (== 1) and 2.0 (== 2) out of number questions,
+                # as JSON's true and false are not numbers here.
                 if found is not None and value.__class__ is found[0].__class__:
                     clean[qid] = value
                     counters += found[1]
@@ -307,12 +307,11 @@ class AnswerValidator:
 
 def compile_validator(definition: dict) -> AnswerValidator:
     questions = questions_of(definition)
-    required = tuple(qid for qid, q in questions.items() if q.get("required"))
     return AnswerValidator(
         questions=questions,
         checks={qid: _compile_question(q) for qid, q in questions.items()},
         tables={qid: table for qid, q in questions.items() if (table := value_table(q))},
-        required=required, required_set=frozenset(required),
+        required=tuple(qid for qid, q in questions.items() if q.get("required")),
     )
 
 

@@ -24,7 +24,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from . import ids
 from .auth import SECURITY_SCHEME
 from .logs import configure_logging
-from .ratelimit import make_limiter
+from .ratelimit import EXEMPT_PREFIXES, make_limiter
 from .problems import PROBLEM_JSON, ProblemErrorSchema, from_http_exception, problem_response
 from .settings import Settings, finalize, load_settings
 from .storage import Store, open_store
@@ -36,6 +36,10 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _SECRET_PATH = re.compile(r"^/(s|staff|shared)/[^/]+")
 
 
+# The JSON API, the probes, the docs and static files: nothing there keeps a session.
+_SESSIONLESS = ("/v1/", *EXEMPT_PREFIXES)
+
+
 def loggable_path(path: str) -> str:
     return _SECRET_PATH.sub(lambda m: f"/{m.group(1)}/[token]", path)
 
@@ -45,10 +49,8 @@ class PageSessions(SecureCookieSessionInterface):
     The JSON API authenticates every request with a key and never keeps a session; opening one
     anyway built a cookie signer on every API call."""
 
-    API_PREFIXES = ("/v1/", "/healthz", "/readyz", "/openapi.json", "/docs")
-
     def open_session(self, app, request):
-        if request.path.startswith(self.API_PREFIXES):
+        if request.path.startswith(_SESSIONLESS):
             return self.null_session_class()
         return super().open_session(app, request)
 

@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
-from .codec import dumps, from_doc, loads, to_doc
+from .codec import dumps, from_doc, loads
 from .interface import (
     CONFLICT,
     DUPLICATE,
@@ -262,6 +262,13 @@ class SqliteStore(Store):
 
     # -- small helpers used by the repositories ----------------------------------------------
 
+    def insert(self, table: str, record, **columns) -> None:
+        """One row in its own transaction: the indexed columns given, and the record as doc."""
+        names = (*columns, "doc")
+        with self.write() as c:
+            c.execute(f"INSERT INTO {table} ({', '.join(names)}) "
+                      f"VALUES ({', '.join('?' * len(names))})", (*columns.values(), dumps(record)))
+
     def one(self, cls, sql: str, params=()):
         row = self.conn().execute(sql, params).fetchone()
         return from_doc(cls, loads(row[0])) if row else None
@@ -304,9 +311,7 @@ class _Repo:
 class _Organizations(_Repo, OrganizationRepository):
     def add(self, org: Organization) -> Organization:
         try:
-            with self.store.write() as c:
-                c.execute("INSERT INTO organizations (id, name, doc) VALUES (?, ?, ?)",
-                          (org.id, org.name, dumps(to_doc(org))))
+            self.store.insert("organizations", org, id=org.id, name=org.name)
         except sqlite3.IntegrityError as exc:
             raise AlreadyExists(f"organization {org.name!r} exists") from exc
         return org
@@ -320,9 +325,7 @@ class _Organizations(_Repo, OrganizationRepository):
 
 class _ApiKeys(_Repo, ApiKeyRepository):
     def add(self, key: ApiKey) -> ApiKey:
-        with self.store.write() as c:
-            c.execute("INSERT INTO api_keys (id, org_id, key_hash, doc) VALUES (?, ?, ?, ?)",
-                      (key.id, key.org_id, key.key_hash, dumps(to_doc(key))))
+        self.store.insert("api_keys", key, id=key.id, org_id=key.org_id, key_hash=key.key_hash)
         return key
 
     def find_by_hash(self, key_hash):
@@ -346,10 +349,8 @@ class _ApiKeys(_Repo, ApiKeyRepository):
 class _Instruments(_Repo, InstrumentRepository):
     def add(self, instrument: Instrument) -> Instrument:
         try:
-            with self.store.write() as c:
-                c.execute("INSERT INTO instruments (org_id, id, version, doc) VALUES (?, ?, ?, ?)",
-                          (instrument.org_id or "", instrument.id, instrument.version,
-                           dumps(to_doc(instrument))))
+            self.store.insert("instruments", instrument, org_id=instrument.org_id or "",
+                              id=instrument.id, version=instrument.version)
         except sqlite3.IntegrityError as exc:
             raise AlreadyExists(f"instrument {instrument.id} v{instrument.version} exists") from exc
         return instrument
@@ -374,9 +375,7 @@ class _Instruments(_Repo, InstrumentRepository):
 
 class _Surveys(_Repo, SurveyRepository):
     def add(self, survey: Survey) -> Survey:
-        with self.store.write() as c:
-            c.execute("INSERT INTO surveys (id, org_id, doc) VALUES (?, ?, ?)",
-                      (survey.id, survey.org_id, dumps(to_doc(survey))))
+        self.store.insert("surveys", survey, id=survey.id, org_id=survey.org_id)
         return survey
 
     def get(self, org_id, survey_id):
@@ -401,7 +400,7 @@ class _Invitations(_Repo, InvitationRepository):
             c.executemany(
                 "INSERT INTO invitations (id, org_id, survey_id, token_hash, status, doc) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                [(i.id, i.org_id, i.survey_id, i.token_hash, i.status, dumps(to_doc(i)))
+                [(i.id, i.org_id, i.survey_id, i.token_hash, i.status, dumps(i))
                  for i in invitations],
             )
 
@@ -605,9 +604,8 @@ def _add_counts(c: sqlite3.Connection, survey_id: str, changes: dict[str, dict[s
 
 class _Briefs(_Repo, BriefRepository):
     def add(self, brief, pdf):
-        with self.store.write() as c:
-            c.execute("INSERT INTO briefs (id, org_id, survey_id, doc, pdf) VALUES (?, ?, ?, ?, ?)",
-                      (brief.id, brief.org_id, brief.survey_id, dumps(to_doc(brief)), pdf))
+        self.store.insert("briefs", brief, id=brief.id, org_id=brief.org_id,
+                          survey_id=brief.survey_id, pdf=pdf)
         return brief
 
     def get(self, org_id, brief_id):
@@ -627,9 +625,7 @@ class _Briefs(_Repo, BriefRepository):
 
 class _Webhooks(_Repo, WebhookRepository):
     def add(self, webhook):
-        with self.store.write() as c:
-            c.execute("INSERT INTO webhooks (id, org_id, doc) VALUES (?, ?, ?)",
-                      (webhook.id, webhook.org_id, dumps(to_doc(webhook))))
+        self.store.insert("webhooks", webhook, id=webhook.id, org_id=webhook.org_id)
         return webhook
 
     def get(self, org_id, webhook_id):
@@ -656,7 +652,7 @@ class _Deliveries(_Repo, DeliveryRepository):
             c.executemany(
                 "INSERT INTO deliveries (id, org_id, webhook_id, status, next_attempt_at, doc) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                [(d.id, d.org_id, d.webhook_id, d.status, d.next_attempt_at, dumps(to_doc(d)))
+                [(d.id, d.org_id, d.webhook_id, d.status, d.next_attempt_at, dumps(d))
                  for d in deliveries])
 
     def claim_due(self, now, lease_until, limit=50):
@@ -684,9 +680,7 @@ class _Deliveries(_Repo, DeliveryRepository):
 
 class _Audit(_Repo, AuditRepository):
     def add(self, event):
-        with self.store.write() as c:
-            c.execute("INSERT INTO audit (id, org_id, doc) VALUES (?, ?, ?)",
-                      (event.id, event.org_id, dumps(to_doc(event))))
+        self.store.insert("audit", event, id=event.id, org_id=event.org_id)
         return event
 
     def list(self, org_id, limit=100):
