@@ -3,7 +3,8 @@
 WAL journal (readers never block the writer), foreign keys on, synchronous=FULL so that a
 response acknowledged to a client survives a crash of the process or the machine. Each thread has
 its own connection; every write is one `BEGIN IMMEDIATE` transaction, which serializes writers
-across gunicorn workers and makes "look up the submission id, then insert" race-free.
+across gunicorn workers and makes "look up the submission id, then insert" race-free. Responses
+posted at the same moment by one worker's threads share a transaction (group_commit.py).
 
 Each table keeps the columns it is queried by, plus `doc`: the whole record as JSON.
 """
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .codec import dumps, from_doc, loads
+from .group_commit import GroupCommit
 from .interface import (
     CONFLICT,
     DUPLICATE,
@@ -210,11 +212,17 @@ class SqliteStore(Store):
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        conn = self.conn()
         # Writers queue on a lock (threads) and an flock (gunicorn's worker processes) rather
         # than in SQLite's busy handler, which sleeps in steps of up to 100 ms: under concurrent
         # writes that sleeping, not the writing, was most of the time.
-        with self._write_lock, self._process_lock():
+        with self._write_lock, self._transaction() as conn:
+            yield conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; the caller holds _write_lock (write() or a GroupCommit)."""
+        conn = self.conn()
+        with self._process_lock():
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
@@ -427,50 +435,57 @@ class _Invitations(_Repo, InvitationRepository):
 
 
 class _Responses(_Repo, ResponseRepository):
+    def __init__(self, store: SqliteStore):
+        super().__init__(store)
+        # Concurrent posts in this process share a transaction (see group_commit).
+        self._group = GroupCommit(store._write_lock, store._transaction, self._add_in)
+
     def add(self, new):
         return self.add_many([new])[0]
 
     def add_many(self, batch: list[NewResponse]):
+        return self._group.submit(batch)
+
+    def _add_in(self, c: sqlite3.Connection, batch: list[NewResponse]):
         results: list[tuple[Response, str]] = []
         inserts: dict[tuple[str, str], NewResponse] = {}  # new rows, last version wins
         updates: dict[tuple[str, str], NewResponse] = {}  # stored partial rows replaced
-        with self.store.write() as c:
-            stored = self._existing(c, batch)
-            for new in batch:
-                r = new.response
-                key = (r.survey_id, r.submission_id)
-                previous = stored.get(key)
-                outcome = decide(previous, r)
-                if outcome in (DUPLICATE, CONFLICT):
-                    results.append((previous, outcome))
-                    continue
-                if outcome == UPDATED:
-                    r = replace(r, id=previous.id, created_at=previous.created_at)
-                    new = NewResponse(r, new.counters)
-                    (inserts if key in inserts else updates)[key] = new
-                else:
-                    inserts[key] = new
-                stored[key] = r
-                results.append((r, outcome))
-            c.executemany(
-                "INSERT INTO responses (id, org_id, survey_id, submission_id, instrument, source,"
-                " complete, created_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(r.id, r.org_id, r.survey_id, r.submission_id, r.instrument, r.source,
-                  int(r.complete), r.created_at, dumps(r))
-                 for r in (n.response for n in inserts.values())],
-            )
-            c.executemany(
-                "UPDATE responses SET instrument = ?, source = ?, complete = ?, doc = ? "
-                "WHERE id = ? AND complete = 0",
-                [(n.response.instrument, n.response.source, int(n.response.complete),
-                  dumps(n.response), n.response.id) for n in updates.values()],
-            )
-            counted = [n for n in (*inserts.values(), *updates.values()) if n.response.complete]
-            by_survey: dict[str, list[NewResponse]] = {}
-            for n in counted:
-                by_survey.setdefault(n.response.survey_id, []).append(n)
-            for survey_id, news in by_survey.items():
-                _add_counts(c, survey_id, sum_counters(news))
+        stored = self._existing(c, batch)
+        for new in batch:
+            r = new.response
+            key = (r.survey_id, r.submission_id)
+            previous = stored.get(key)
+            outcome = decide(previous, r)
+            if outcome in (DUPLICATE, CONFLICT):
+                results.append((previous, outcome))
+                continue
+            if outcome == UPDATED:
+                r = replace(r, id=previous.id, created_at=previous.created_at)
+                new = NewResponse(r, new.counters)
+                (inserts if key in inserts else updates)[key] = new
+            else:
+                inserts[key] = new
+            stored[key] = r
+            results.append((r, outcome))
+        c.executemany(
+            "INSERT INTO responses (id, org_id, survey_id, submission_id, instrument, source,"
+            " complete, created_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(r.id, r.org_id, r.survey_id, r.submission_id, r.instrument, r.source,
+              int(r.complete), r.created_at, dumps(r))
+             for r in (n.response for n in inserts.values())],
+        )
+        c.executemany(
+            "UPDATE responses SET instrument = ?, source = ?, complete = ?, doc = ? "
+            "WHERE id = ? AND complete = 0",
+            [(n.response.instrument, n.response.source, int(n.response.complete),
+              dumps(n.response), n.response.id) for n in updates.values()],
+        )
+        counted = [n for n in (*inserts.values(), *updates.values()) if n.response.complete]
+        by_survey: dict[str, list[NewResponse]] = {}
+        for n in counted:
+            by_survey.setdefault(n.response.survey_id, []).append(n)
+        for survey_id, news in by_survey.items():
+            _add_counts(c, survey_id, sum_counters(news))
         return results
 
     @staticmethod
