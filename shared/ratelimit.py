@@ -1,42 +1,156 @@
-"""Rate limits shared by the three services (Flask-Limiter).
+"""Rate limits shared by the three services, counted by the `limits` library.
 
-Requests are counted per API key (its hash, never the key) or, without one, per client
-address. Every route gets API_RATE_LIMIT; the probes and the docs are exempt. Counts live in
-RATELIMIT_STORAGE_URI: memory:// keeps them per process (so with N gunicorn workers the real
-limit is up to N times the setting); point it at redis:// or mongodb:// to share them.
+Requests are counted per API key (its hash, never the key) or, without one, per client address,
+in fixed windows: API_RATE_LIMIT over all of a service's routes but the probes and docs, and a
+route may add a tighter limit of its own (the anonymous survey link does). Past a limit the
+answer is 429 with Retry-After; every limited answer carries X-RateLimit-Limit and -Remaining.
+
+Counts live in RATELIMIT_STORAGE_URI. memory:// keeps them in each process (so with N gunicorn
+workers the real limit is up to N times the setting); redis:// or mongodb:// share them.
+
+This used to be Flask-Limiter. It resolved every route's limits, scopes and exemptions again on
+each request, and the in-memory storage underneath started a new timer thread every 10 ms under
+load: together about a fifth of a single POST (bench/bench_http.py). The counting itself was
+always the `limits` library's, and still is; this module is the Flask glue around it.
 """
 
 from __future__ import annotations
 
-from flask import request
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+import math
+import threading
+import time
+
+from flask import Flask, g, request
+from flask_smorest import abort
+from limits import RateLimitItem, parse
+from limits.storage import Storage, storage_from_string
+from limits.strategies import FixedWindowRateLimiter
 
 from . import ids
 from .auth import presented_key
 
 EXEMPT_PREFIXES = ("/healthz", "/readyz", "/docs", "/openapi.json", "/static/")
+API_SCOPE = "api"  # the service-wide budget; a route's own limit is scoped by its endpoint
 
 
 def rate_limit_key() -> str:
     key = presented_key()
     if key:
         return "key:" + ids.hash_secret(key)[:32]
-    return "addr:" + (get_remote_address() or "unknown")
+    return "addr:" + (request.remote_addr or "unknown")
 
 
 def exempt() -> bool:
     return request.path.startswith(EXEMPT_PREFIXES)
 
 
-def make_limiter() -> Limiter:
-    limiter = Limiter(key_func=rate_limit_key)
-    # A request filter is checked before Flask-Limiter resolves any limit (an exemption
-    # condition only after): the probes then cost a third less.
-    limiter.request_filter(exempt)
-    return limiter
+class ProcessCounts(Storage):
+    """Fixed-window counts in this process's memory, for memory://.
+
+    limits' own MemoryStorage expires keys from a timer thread that it starts again whenever
+    the last one has finished (every 10 ms under load), and each start made a request wait for
+    the new thread to be scheduled. Here a window that has ended simply counts as empty, and
+    ended windows are swept out at most once a minute, by whichever request comes along.
+    """
+
+    STORAGE_SCHEME = None  # not registered with limits: only RateLimits picks it
+    SWEEP_SECONDS = 60
+
+    def __init__(self):
+        super().__init__()
+        self._windows: dict[str, tuple[int, float]] = {}  # key -> (count, window end)
+        self._lock = threading.Lock()
+        self._next_sweep = time.time() + self.SWEEP_SECONDS
+
+    @property
+    def base_exceptions(self):
+        return ValueError
+
+    def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        now = time.time()
+        with self._lock:
+            count, ends = self._windows.get(key, (0, 0.0))
+            if ends <= now:
+                count, ends = 0, now + expiry
+            count += amount
+            self._windows[key] = (count, ends)
+            if now >= self._next_sweep:
+                self._sweep(now)
+        return count
+
+    def get(self, key: str) -> int:
+        count, ends = self._windows.get(key, (0, 0.0))
+        return count if ends > time.time() else 0
+
+    def get_expiry(self, key: str) -> float:
+        count, ends = self._windows.get(key, (0, 0.0))
+        return max(ends, time.time())
+
+    def check(self) -> bool:
+        return True
+
+    def reset(self) -> int:
+        with self._lock:
+            cleared = len(self._windows)
+            self._windows.clear()
+        return cleared
+
+    def clear(self, key: str) -> None:
+        with self._lock:
+            self._windows.pop(key, None)
+
+    def _sweep(self, now: float) -> None:
+        self._windows = {k: v for k, v in self._windows.items() if v[1] > now}
+        self._next_sweep = now + self.SWEEP_SECONDS
 
 
-def limiter_of(app) -> Limiter:
-    """The Limiter create_service_app bound to this app (Flask-Limiter keeps a set of them)."""
-    return next(iter(app.extensions["limiter"]))
+def open_counts(uri: str) -> Storage:
+    return ProcessCounts() if uri.startswith("memory://") else storage_from_string(uri)
+
+
+class RateLimits:
+    """The app's limits: one default for every route, plus tighter ones for named endpoints."""
+
+    def __init__(self, app: Flask, default: str, storage_uri: str):
+        self.default = parse(default)
+        self.by_endpoint: dict[str, RateLimitItem] = {}
+        self.window = FixedWindowRateLimiter(open_counts(storage_uri))
+        app.extensions["rate_limits"] = self
+        app.before_request(self.check)
+        app.after_request(self.add_headers)
+
+    def limit(self, endpoint: str, limit: str) -> None:
+        """A tighter limit on one endpoint, counted separately from (and as well as) the
+        default."""
+        self.by_endpoint[endpoint] = parse(limit)
+
+    def check(self) -> None:
+        if exempt():
+            return
+        who = rate_limit_key()
+        limits = [(API_SCOPE, self.default)]
+        if request.endpoint in self.by_endpoint:
+            limits.append((request.endpoint, self.by_endpoint[request.endpoint]))
+        for scope, item in limits:
+            if not self.window.hit(item, scope, who):
+                reset, _ = self.window.get_window_stats(item, scope, who)
+                retry_after = max(1, math.ceil(reset - time.time()))
+                abort(429, message=f"Rate limit exceeded: {item}. Retry in {retry_after} s.",
+                      headers={"Retry-After": str(retry_after),
+                               "X-RateLimit-Limit": str(item.amount),
+                               "X-RateLimit-Remaining": "0",
+                               "X-RateLimit-Reset": str(math.ceil(reset))})
+        g.rate_limit = (scope, item, who)  # headers tell the route's own limit if it has one
+
+    def add_headers(self, response):
+        counted = g.get("rate_limit")
+        if counted is not None and response.status_code != 429:
+            scope, item, who = counted
+            _, remaining = self.window.get_window_stats(item, scope, who)
+            response.headers["X-RateLimit-Limit"] = str(item.amount)
+            response.headers["X-RateLimit-Remaining"] = str(max(0, remaining))
+        return response
+
+
+def rate_limits_of(app: Flask) -> RateLimits:
+    return app.extensions["rate_limits"]

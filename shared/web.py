@@ -24,7 +24,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from . import ids
 from .auth import SECURITY_SCHEME
 from .logs import configure_logging
-from .ratelimit import EXEMPT_PREFIXES, make_limiter
+from .ratelimit import EXEMPT_PREFIXES, RateLimits
 from .problems import PROBLEM_JSON, ProblemErrorSchema, from_http_exception, problem_response
 from .settings import Settings, finalize, load_settings
 from .storage import Store, open_store
@@ -113,8 +113,8 @@ def create_service_app(import_name: str, service: str, title: str,
                        settings: Settings | None = None, description: str = "",
                        store_setup=()) -> tuple[Flask, Api]:
     """store_setup: functions run once on the store when a process first opens it (idempotent
-    data the service needs, such as the built-in instruments). The app's Flask-Limiter (see
-    shared.ratelimit.limiter_of) adds tighter limits to routes that need them."""
+    data the service needs, such as the built-in instruments). The app's RateLimits (see
+    shared.ratelimit.rate_limits_of) adds tighter limits to routes that need them."""
     settings = finalize(settings) if settings else load_settings()
     configure_logging(settings.log_level)
     app = Flask(import_name)
@@ -137,13 +137,11 @@ def create_service_app(import_name: str, service: str, title: str,
     )
     app.extensions["store_lock"] = threading.Lock()
     app.extensions["store_setup"] = list(store_setup)
-    app.config.update(RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
-                      RATELIMIT_DEFAULT=settings.api_rate_limit,
-                      RATELIMIT_HEADERS_ENABLED=True)
-    make_limiter().init_app(app)  # one per app: several apps live side by side in the tests
     api = ServiceApi(app)
     api.spec.components.security_scheme("ApiKey", SECURITY_SCHEME)
     _install_request_hooks(app)
+    # After the request hooks, so that a 429 carries its request id and is logged.
+    RateLimits(app, settings.api_rate_limit, settings.ratelimit_storage_uri)
     _install_error_handlers(app)
     _install_docs_assets(app)
     api.register_blueprint(_health_blueprint())

@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None):
                       responses_blp, webhooks_blp):
         api.register_blueprint(blueprint)
 
-    from shared.ratelimit import limiter_of
+    from shared.ratelimit import rate_limits_of
 
     from .forms.routes import bp as forms_bp
 
@@ -48,10 +48,7 @@ def create_app(settings: Settings | None = None):
                       WTF_CSRF_TIME_LIMIT=None)  # the form may stay open for hours
     app.register_blueprint(forms_bp)  # HTML pages: not part of the JSON API document
     # The anonymous link adds its own, tighter limit to the default one.
-    limiter = limiter_of(app)
-    anonymous = "forms.anonymous_link"
-    app.view_functions[anonymous] = limiter.limit(
-        lambda: app.config["SETTINGS"].anonymous_rate_limit)(app.view_functions[anonymous])
+    rate_limits_of(app).limit("forms.anonymous_link", settings.anonymous_rate_limit)
     _start_webhook_dispatcher_after_fork(app)
     cli.register(app)
     return app

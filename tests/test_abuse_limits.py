@@ -38,3 +38,35 @@ def test_free_text_batch_and_invitation_limits(client, tenant, open_survey):
     invitations = client.post(f"/v1/surveys/{open_survey['id']}/invitations",
                               json={"invitations": [{}] * 10_001}, headers=tenant.headers())
     assert invitations.status_code == 422
+
+
+def test_limited_answers_say_how_much_is_left_and_when_to_retry(settings, tenant):
+    app = SERVICES["survey_api"](settings.with_overrides(api_rate_limit="3 per minute"))
+    client = app.test_client()
+    remaining = [client.get("/v1/me", headers=tenant.headers()).headers["X-RateLimit-Remaining"]
+                 for _ in range(3)]
+    assert remaining == ["2", "1", "0"]
+    limited = client.get("/v1/me", headers=tenant.headers())
+    assert limited.status_code == 429
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60
+    assert limited.get_json()["request_id"] == limited.headers["X-Request-ID"] != ""
+    assert "3 per 1 minute" in limited.get_json()["detail"]
+
+
+def test_in_process_counts_start_again_when_a_window_ends():
+    import time
+
+    from shared.ratelimit import ProcessCounts
+
+    counts = ProcessCounts()
+    assert [counts.incr("a", 0.2) for _ in range(3)] == [1, 2, 3]
+    assert counts.incr("b", 0.2) == 1 and counts.get("a") == 3
+    assert time.time() < counts.get_expiry("a") <= time.time() + 0.2
+    time.sleep(0.25)
+    assert counts.get("a") == 0  # an ended window counts as empty...
+    assert counts.incr("a", 0.2) == 1  # ...and the next request opens a new one
+    counts.SWEEP_SECONDS = 0
+    counts._next_sweep = 0
+    time.sleep(0.25)
+    counts.incr("c", 60)  # a request after the sweep time removes every ended window
+    assert set(counts._windows) == {"c"}
