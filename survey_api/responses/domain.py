@@ -39,14 +39,30 @@ class IngestContext:
 
 def context_for(store: Store, survey: Survey) -> IngestContext:
     instruments = instruments_of(store, survey)
-    asked = {kind: {name: q["id"] for name, q in segment_questions(inst.definition).items()}
-             for kind, inst in instruments.items()}
-    return IngestContext(
-        store=store, survey=survey, instruments=instruments,
-        segment_names=segment_names(instruments["customer"].definition,
-                                    instruments["vendor"].definition, list(survey.segments)),
-        asked=asked,
-    )
+    names, asked = _segment_lookups(survey, instruments)
+    return IngestContext(store=store, survey=survey, instruments=instruments,
+                         segment_names=names, asked=asked)
+
+
+# Which attributes key the cells, and which question asks each, depend only on the pinned
+# instrument versions (immutable) and the survey's segment names: worked out once per such
+# combination instead of walking both instruments on every request. Read-only once made.
+_lookups: dict[tuple, tuple[dict, dict]] = {}
+
+
+def _segment_lookups(survey: Survey, instruments: dict[str, Instrument]) -> tuple[dict, dict]:
+    key = (survey.org_id, *((i.id, i.version) for i in instruments.values()),
+           tuple(survey.segments))
+    found = _lookups.get(key)
+    if found is None:
+        asked = {kind: {name: q["id"] for name, q in segment_questions(inst.definition).items()}
+                 for kind, inst in instruments.items()}
+        names = segment_names(instruments["customer"].definition,
+                              instruments["vendor"].definition, list(survey.segments))
+        found = (names, asked)
+        if len(_lookups) < 1000:
+            _lookups[key] = found
+    return found
 
 
 def content_hash(kind: str, answers: dict, attributes: dict, complete: bool,
