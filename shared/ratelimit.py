@@ -83,7 +83,7 @@ class ProcessCounts(Storage):
         return count if ends > time.time() else 0
 
     def get_expiry(self, key: str) -> float:
-        count, ends = self._windows.get(key, (0, 0.0))
+        _, ends = self._windows.get(key, (0, 0.0))
         return max(ends, time.time())
 
     def check(self) -> bool:

@@ -30,7 +30,10 @@ class _Ticket:
     items: list
     results: list | None = None
     error: BaseException | None = None
-    done: bool = False
+
+    @property
+    def answered(self) -> bool:
+        return self.results is not None or self.error is not None
 
 
 class GroupCommit(Generic[Item, Result]):
@@ -54,7 +57,7 @@ class GroupCommit(Generic[Item, Result]):
         with self._queue_lock:
             self._queue.append(ticket)
         with self._lock:
-            if not ticket.done:  # nobody took it while we waited: write the queue, ours included
+            if not ticket.answered:  # nobody wrote it while we waited: write the queue, ours too
                 with self._queue_lock:
                     group, self._queue = self._queue, []
                 self._write(group)
@@ -72,10 +75,9 @@ class GroupCommit(Generic[Item, Result]):
                 for ticket in group:  # find whose write fails; the others still land
                     self._write([ticket])
         finally:
-            for ticket in group:  # an interrupted leader must not leave anyone without an answer
-                if not ticket.done and ticket.error is None and ticket.results is None:
+            for ticket in group:  # an interrupted writer must not leave anyone without an answer
+                if not ticket.answered:
                     ticket.error = RuntimeError("The write was interrupted; nothing was stored.")
-                ticket.done = True
 
     def _write_together(self, group: list[_Ticket]) -> None:
         with self._transaction() as conn:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import Counter
+from dataclasses import dataclass, replace
 from itertools import chain
 from typing import Callable, Iterable, Iterator
 
@@ -56,6 +57,39 @@ def decide(previous: "Response | None", new: "Response") -> str:
     if not previous.complete:
         return UPDATED
     return CONFLICT
+
+
+@dataclass
+class BatchPlan:
+    """What a batch of responses writes, decided item by item against what is stored and
+    against the batch's own earlier items."""
+
+    results: list[tuple[Response, str]]  # one per item, in order: (stored response, outcome)
+    inserts: dict[tuple[str, str], int]  # (survey, submission id) -> position of its new row
+    updates: dict[tuple[str, str], int]  # ... -> position of the version replacing a stored draft
+    final: dict[int, NewResponse]  # position -> the response as it will be written
+
+
+def plan_batch(batch: list[NewResponse], stored: dict[tuple[str, str], Response]) -> BatchPlan:
+    """stored: the responses already under the batch's submission ids (updated as planned)."""
+    plan = BatchPlan([], {}, {}, {})
+    for position, new in enumerate(batch):
+        r = new.response
+        key = (r.survey_id, r.submission_id)
+        previous = stored.get(key)
+        outcome = decide(previous, r)
+        if outcome in (DUPLICATE, CONFLICT):
+            plan.results.append((previous, outcome))
+            continue
+        if outcome == UPDATED:  # a draft replaced: it keeps its id and creation time
+            r = replace(r, id=previous.id, created_at=previous.created_at)
+            (plan.inserts if key in plan.inserts else plan.updates)[key] = position
+        else:
+            plan.inserts[key] = position
+        plan.final[position] = NewResponse(r, new.counters)
+        stored[key] = r
+        plan.results.append((r, outcome))
+    return plan
 
 
 class OrganizationRepository(ABC):

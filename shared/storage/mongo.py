@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
-from dataclasses import replace
 from typing import Iterator
 from urllib.parse import urlparse
 
@@ -27,7 +26,6 @@ from .codec import from_doc, to_doc
 from .interface import (
     CONFLICT,
     DUPLICATE,
-    UPDATED,
     AggregateRepository,
     AlreadyExists,
     AuditRepository,
@@ -42,6 +40,7 @@ from .interface import (
     SurveyRepository,
     WebhookRepository,
     decide,
+    plan_batch,
     sum_counters,
 )
 from .models import (
@@ -324,27 +323,8 @@ class _Responses(_Repo, ResponseRepository):
 
     def _add_many(self, batch, session):
         db = self.store.db
-        results: list[tuple[Response, str]] = []
-        inserts: dict[tuple[str, str], int] = {}  # key -> position in results / batch
-        updates: dict[tuple[str, str], int] = {}
-        final: dict[int, NewResponse] = {}
-        stored = self._existing(batch, session)
-        for position, new in enumerate(batch):
-            r = new.response
-            key = (r.survey_id, r.submission_id)
-            previous = stored.get(key)
-            outcome = decide(previous, r)
-            if outcome in (DUPLICATE, CONFLICT):
-                results.append((previous, outcome))
-                continue
-            if outcome == UPDATED:
-                r = replace(r, id=previous.id, created_at=previous.created_at)
-                (inserts if key in inserts else updates)[key] = position
-            else:
-                inserts[key] = position
-            final[position] = NewResponse(r, new.counters)
-            stored[key] = r
-            results.append((r, outcome))
+        plan = plan_batch(batch, self._existing(batch, session))
+        results, inserts, updates, final = plan.results, plan.inserts, plan.updates, plan.final
         written: list[NewResponse] = []
         if inserts:
             positions = list(inserts.values())

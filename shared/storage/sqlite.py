@@ -17,16 +17,12 @@ import os
 import sqlite3
 import threading
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
 from .codec import dumps, from_doc, loads
 from .group_commit import GroupCommit
 from .interface import (
-    CONFLICT,
-    DUPLICATE,
-    UPDATED,
     AggregateRepository,
     AlreadyExists,
     AuditRepository,
@@ -40,7 +36,7 @@ from .interface import (
     Store,
     SurveyRepository,
     WebhookRepository,
-    decide,
+    plan_batch,
     sum_counters,
 )
 from .models import (
@@ -447,46 +443,29 @@ class _Responses(_Repo, ResponseRepository):
         return self._group.submit(batch)
 
     def _add_in(self, c: sqlite3.Connection, batch: list[NewResponse]):
-        results: list[tuple[Response, str]] = []
-        inserts: dict[tuple[str, str], NewResponse] = {}  # new rows, last version wins
-        updates: dict[tuple[str, str], NewResponse] = {}  # stored partial rows replaced
-        stored = self._existing(c, batch)
-        for new in batch:
-            r = new.response
-            key = (r.survey_id, r.submission_id)
-            previous = stored.get(key)
-            outcome = decide(previous, r)
-            if outcome in (DUPLICATE, CONFLICT):
-                results.append((previous, outcome))
-                continue
-            if outcome == UPDATED:
-                r = replace(r, id=previous.id, created_at=previous.created_at)
-                new = NewResponse(r, new.counters)
-                (inserts if key in inserts else updates)[key] = new
-            else:
-                inserts[key] = new
-            stored[key] = r
-            results.append((r, outcome))
+        plan = plan_batch(batch, self._existing(c, batch))
+        inserts = [plan.final[p] for p in plan.inserts.values()]
+        updates = [plan.final[p] for p in plan.updates.values()]
         c.executemany(
             "INSERT INTO responses (id, org_id, survey_id, submission_id, instrument, source,"
             " complete, created_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(r.id, r.org_id, r.survey_id, r.submission_id, r.instrument, r.source,
               int(r.complete), r.created_at, dumps(r))
-             for r in (n.response for n in inserts.values())],
+             for r in (n.response for n in inserts)],
         )
         c.executemany(
             "UPDATE responses SET instrument = ?, source = ?, complete = ?, doc = ? "
             "WHERE id = ? AND complete = 0",
             [(n.response.instrument, n.response.source, int(n.response.complete),
-              dumps(n.response), n.response.id) for n in updates.values()],
+              dumps(n.response), n.response.id) for n in updates],
         )
-        counted = [n for n in (*inserts.values(), *updates.values()) if n.response.complete]
+        counted = [n for n in (*inserts, *updates) if n.response.complete]
         by_survey: dict[str, list[NewResponse]] = {}
         for n in counted:
             by_survey.setdefault(n.response.survey_id, []).append(n)
         for survey_id, news in by_survey.items():
             _add_counts(c, survey_id, sum_counters(news))
-        return results
+        return plan.results
 
     @staticmethod
     def _existing(c, batch) -> dict[tuple[str, str], Response]:

@@ -158,9 +158,10 @@ def ingest_prepared(ctx: IngestContext, ready: list[NewResponse]) -> list[tuple[
         return []
     stored = ctx.store.responses.add_many(ready)
     after_store(ctx, stored)
-    created = (webhooks.response_event(r) for r, outcome in stored
-               if outcome in (CREATED, UPDATED) and r.complete)
-    webhooks.enqueue(ctx.store, ctx.survey.org_id, "response.created", created)
+    created = [r for r, outcome in stored if outcome in (CREATED, UPDATED) and r.complete]
+    if created:  # repeats and drafts notify nobody: no need to look for subscribers
+        webhooks.enqueue(ctx.store, ctx.survey.org_id, "response.created",
+                         (webhooks.response_event(r) for r in created))
     return stored
 
 
