@@ -22,6 +22,17 @@ class BrandingSchema(ma.Schema):
                                    metadata={"example": "Acme Analytics"})
     accent_color = ma.fields.String(validate=validate.Regexp(
         r"^#[0-9a-fA-F]{6}$", error="Use a #rrggbb colour."), metadata={"example": "#1f6feb"})
+    # What respondents see instead of the internal survey name, and who they can turn to.
+    public_title = ma.fields.String(validate=validate.Length(min=1, max=120),
+                                    metadata={"example": "How you buy software, 2026"})
+    logo_url = ma.fields.Url(schemes={"https"}, validate=validate.Length(max=500),
+                             metadata={"example": "https://acme.example/logo.png"})
+    website_url = ma.fields.Url(schemes={"https", "http"}, validate=validate.Length(max=500),
+                                metadata={"example": "https://acme.example"})
+    contact_email = ma.fields.Email(validate=validate.Length(max=254),
+                                    metadata={"example": "research@acme.example"})
+    privacy_url = ma.fields.Url(schemes={"https", "http"}, validate=validate.Length(max=500),
+                                metadata={"example": "https://acme.example/privacy"})
 
 
 class SurveySettingsSchema(ma.Schema):
