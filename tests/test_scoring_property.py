@@ -108,7 +108,9 @@ def test_counter_path_equals_from_scratch(tmp_path_factory, seed, n_customers, n
                 "exp_ease"]
     expected_a6 = statistics.mean(
         (statistics.mean(r.answers[q] for r in customers) - 1) / 4 * 100 for q in a6_items)
-    assert overall["alignment"]["dimensions"]["A6"]["score"] == round(expected_a6, 1)
+    # The report rounds to one decimal; two exact computations may sit either side of a .x5 tie
+    # by float noise, so allow half a unit of the last place (plus that noise), not more.
+    assert abs(overall["alignment"]["dimensions"]["A6"]["score"] - expected_a6) <= 0.05 + 1e-9
     vendors = [r for r in stored if r.instrument == "vendor"]
     if vendors:
         wanted = statistics.median(r.answers["first_contact_percent"] for r in customers)
