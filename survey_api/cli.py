@@ -9,7 +9,7 @@ from flask import Flask
 from tqdm import tqdm
 
 from shared.auth import SCOPES
-from shared.storage import AlreadyExists
+from shared.storage import AlreadyExists, open_store
 from shared.web import get_store
 
 from . import rebuild
@@ -23,11 +23,26 @@ from .responses.importer import import_csv
 def register(app: Flask) -> None:
     @app.cli.command("init-db")
     def init_db():
-        """Create the schema (or indexes) and install the built-in instruments."""
-        store = get_store()
-        added = install_builtin(store)
-        click.echo(f"store ready ({app.config['SETTINGS'].store_url}); "
+        """Create the schema, collections, indexes and (on a mongos) shard keys, and install
+        the built-in instruments. The services only check that this was done."""
+        settings = app.config["SETTINGS"]
+        # Its own store: the services' get_store() refuses a store that is not initialised.
+        store = open_store(settings.store_url, timeout_ms=settings.mongodb_timeout_ms,
+                           production=settings.is_production)
+        try:
+            for step in store.initialize():
+                click.echo(step)
+            added = install_builtin(store)
+        finally:
+            store.close()
+        click.echo(f"store ready ({settings.store_url}); "
                    f"{len(added)} built-in instrument version(s) added")
+
+    @app.cli.command("fold-counters")
+    def fold_counters():
+        """Fold responses still pending into the counters now (MongoDB; the workers also do
+        it every COUNTER_FOLD_SECONDS)."""
+        click.echo(f"{get_store().aggregates.fold_pending()} response(s) folded")
 
     @app.cli.command("create-org")
     @click.argument("name")

@@ -8,6 +8,7 @@ import os
 import threading
 import uuid
 from dataclasses import replace
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -18,6 +19,13 @@ from shared.storage import (
 )
 
 MONGODB_URI = os.environ.get("MONGODB_URI")
+
+
+def with_database(url: str, name: str) -> str:
+    """The same server URL naming another database; its options (replicaSet,
+    directConnection, authSource, ...) kept."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 @pytest.fixture(params=[
@@ -37,8 +45,8 @@ def store(backend, tmp_path):
     elif backend == "mongomock":
         s = open_store(f"mongomock://localhost/contract_{uuid.uuid4().hex[:8]}")
     else:
-        base = MONGODB_URI.rsplit("/", 1)[0] if MONGODB_URI.count("/") > 2 else MONGODB_URI
-        s = open_store(f"{base}/contract_{uuid.uuid4().hex[:8]}")
+        s = open_store(with_database(MONGODB_URI, f"contract_{uuid.uuid4().hex[:8]}"))
+    s.initialize()  # what init-db does; services only check it was done
     yield s
     if backend == "mongodb":
         s.client.drop_database(s.db_name)
@@ -369,11 +377,30 @@ def test_sqlite_migration_4_carries_every_counter_into_per_cell_documents(tmp_pa
     assert store.aggregates.for_survey("s2") == {"customer|size=small": {"q1@1=a": 7}}
 
 
-def test_mongo_indexes_enforce_idempotency_keys():
+def test_mongo_indexes_are_made_by_initialize_not_by_opening():
+    from shared.storage import StorageError
+
     store = open_store(f"mongomock://localhost/idx_{uuid.uuid4().hex[:8]}")
+    assert store.db.responses.index_information() == {}  # opening creates nothing
+    with pytest.raises(StorageError, match="init-db"):
+        store.check()  # a service refuses a database init-db has not prepared
+    store.initialize()
     indexes = store.db.responses.index_information()
     unique = [spec["key"] for spec in indexes.values() if spec.get("unique")]
-    assert [("survey_id", 1), ("submission_id", 1)] in unique
+    # The idempotency key, led by the survey's shard prefix (a sharded unique index must
+    # start with the shard key; the prefix is a function of the survey id).
+    assert [("sk", 1), ("survey_id", 1), ("submission_id", 1)] in unique
+    store.check()
+    assert store.initialize()  # idempotent
+
+
+def test_real_server_url_keeps_its_options():
+    assert with_database("mongodb://h1:27017,h2:27017/?replicaSet=rs0&authSource=admin", "c1") \
+        == "mongodb://h1:27017,h2:27017/c1?replicaSet=rs0&authSource=admin"
+    assert with_database("mongodb://u:p@localhost:27017/survey?directConnection=true", "c2") \
+        == "mongodb://u:p@localhost:27017/c2?directConnection=true"
+    assert with_database("mongodb+srv://cluster.example.net", "c3") == \
+        "mongodb+srv://cluster.example.net/c3"
 
 
 # -- webhooks and their delivery outbox -------------------------------------------------------
