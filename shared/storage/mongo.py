@@ -696,12 +696,8 @@ class _Aggregates(_Repo, AggregateRepository):
             sums.setdefault(doc["cell_key"], Counter()).update(doc.get("counters", ()))
         for cell, counts in sums.items():
             self._apply(survey_id, cell, counts, fold_id, session)
-        db.responses.update_many({**_survey_filter(survey_id), "fold.id": fold_id},
-                                 {"$unset": {"pending": "", "fold": "", "counters": ""}},
-                                 session=session)
-        db.aggregates.update_many(
-            {"sk": shard_prefix(survey_id), "_id": {"$in": [_cell_id(survey_id, c) for c in sums]}},
-            {"$pull": {"folds": fold_id}}, session=session)
+        self._clear(survey_id, fold_id, session)
+        self._release(survey_id, list(sums), fold_id, session)
         return len(docs)
 
     def _claim(self, survey_id, limit, now, session) -> str | None:
@@ -734,6 +730,19 @@ class _Aggregates(_Repo, AggregateRepository):
         cells.update_one({**key, "folds": {"$ne": fold_id}},
                          {"$inc": {f"counts.{_escape(k)}": v for k, v in counts.items()},
                           "$push": {"folds": fold_id}}, session=session)
+
+    def _clear(self, survey_id, fold_id, session) -> None:
+        """Step 3: the fold's responses are counted now, no longer pending."""
+        self.store.db.responses.update_many(
+            {**_survey_filter(survey_id), "fold.id": fold_id},
+            {"$unset": {"pending": "", "fold": "", "counters": ""}}, session=session)
+
+    def _release(self, survey_id, cells, fold_id, session) -> None:
+        """Step 4: no response names the fold any more; its id leaves the cells. (Skipped by a
+        crash, it stays: harmless, as no response can name it again.)"""
+        self.store.db.aggregates.update_many(
+            {"sk": shard_prefix(survey_id), "_id": {"$in": [_cell_id(survey_id, c) for c in cells]}},
+            {"$pull": {"folds": fold_id}}, session=session)
 
     def replace_survey(self, survey_id, cells):
         def work(session):
