@@ -496,3 +496,68 @@ def test_audit_events_are_listed_newest_first_per_org(store):
     second = store.audit.add(AuditEvent(ids.new_id(), a.id, "survey.opened", "k1", {"survey": "s"}))
     assert store.audit.list(a.id) == [second, first]
     assert store.audit.list(b.id) == []
+
+
+def test_webhook_deliveries_commit_with_their_responses(store):
+    from shared.storage import Delivery
+
+    a = make_org(store, "A")
+    survey = make_survey(store, a.id)
+    seen = []
+
+    def outbox(written):
+        seen.append([r.submission_id for r in written])
+        return [Delivery(id=ids.new_id(), org_id=a.id, webhook_id="w", event="response.created",
+                         payload={"submission_id": r.submission_id}) for r in written]
+
+    store.responses.add_many([make_response(a.id, survey.id, "s1", {"q1": 1}),
+                              make_response(a.id, survey.id, "draft", {"q1": 2}, complete=False),
+                              make_response(a.id, survey.id, "s1", {"q1": 1})], outbox=outbox)
+    assert seen[-1] == ["s1"]  # complete and written: not the draft, not the repeat
+    store.responses.add(make_response(a.id, survey.id, "s1", {"q1": 1}), outbox=outbox)  # repeat
+    assert [d.payload for d in store.deliveries.list(a.id, "w")] == [{"submission_id": "s1"}]
+
+    def crashing(written):
+        raise RuntimeError("the process dies before the commit")
+
+    with pytest.raises(RuntimeError):
+        store.responses.add(make_response(a.id, survey.id, "s2", {"q1": 3}), outbox=crashing)
+    if getattr(store, "supports_transactions", lambda: True)():
+        # One transaction: no response is acknowledged whose events could be lost.
+        assert store.responses.find_by_submission(survey.id, "s2") is None
+
+
+def test_delivery_updates_check_the_lease_and_add_attempts_in_place(store):
+    from shared.storage import Delivery
+
+    a = make_org(store, "A")
+    delivery = Delivery(id=ids.new_id(), org_id=a.id, webhook_id="w", event="response.created",
+                        payload={}, next_attempt_at="2026-01-01T00:00:00.000000Z")
+    store.deliveries.add_many([delivery])
+    first_lease = "2026-01-01T00:01:00.000000Z"
+    [mine] = store.deliveries.claim_due("2026-01-01T00:00:00.000000Z", first_lease)
+    assert mine.next_attempt_at == first_lease
+    # The first poller stalls past its lease; a second one claims the delivery again.
+    second_lease = "2026-01-01T00:03:00.000000Z"
+    [theirs] = store.deliveries.claim_due("2026-01-01T00:02:00.000000Z", second_lease)
+    late = store.deliveries.update(mine.id, {"status": "delivered"}, leased_until=first_lease,
+                                   add_attempt=True)
+    assert late is None  # the stale holder changes nothing
+    done = store.deliveries.update(theirs.id, {"status": "delivered", "last_status": 204},
+                                   leased_until=second_lease, add_attempt=True)
+    assert (done.status, done.attempts, done.last_status) == ("delivered", 1, 204)
+    again = store.deliveries.update(theirs.id, {"last_error": None}, add_attempt=True)
+    assert again.attempts == 2
+
+
+def test_claims_take_few_deliveries_at_a_time(store):
+    from shared.storage import Delivery
+
+    a = make_org(store, "A")
+    store.deliveries.add_many([
+        Delivery(id=ids.new_id(), org_id=a.id, webhook_id="w", event="response.created",
+                 payload={"n": i}, next_attempt_at="2026-01-01T00:00:00.000000Z")
+        for i in range(25)])
+    claimed = store.deliveries.claim_due("2026-01-02T00:00:00.000000Z",
+                                         "2026-01-02T00:01:00.000000Z")
+    assert len(claimed) == 10
