@@ -143,6 +143,10 @@ def register(app: Flask) -> None:
     @app.cli.command("seed-demo")
     @click.option("--key-file", default="var/demo-api-key", show_default=True)
     def seed_demo_command(key_file):
+        if app.config["SETTINGS"].is_production:
+            # An admin key written to a file is a development convenience, never a deployment's.
+            raise click.ClickException("seed-demo is for development: production gets no demo "
+                                       "organization or key (use create-org and issue-key).")
         """Load the demo organization, key and survey (idempotent) and print them."""
         demo = seed_demo(get_store(), Path(key_file))
         settings = app.config["SETTINGS"]
