@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
@@ -39,10 +40,18 @@ def register(app: Flask) -> None:
                    f"{len(added)} built-in instrument version(s) added")
 
     @app.cli.command("fold-counters")
-    def fold_counters():
-        """Fold responses still pending into the counters now (MongoDB; the workers also do
-        it every COUNTER_FOLD_SECONDS)."""
-        click.echo(f"{get_store().aggregates.fold_pending()} response(s) folded")
+    @click.option("--every", type=float, default=0, show_default=True,
+                  help="Keep folding every this many seconds (a dedicated folder process).")
+    def fold_counters(every):
+        """Fold responses still pending into the counters (MongoDB; the survey_api workers
+        also do it every COUNTER_FOLD_SECONDS, which a large deployment sets to 0 in favour of
+        one process running this with --every)."""
+        store = get_store()
+        while True:
+            click.echo(f"{store.aggregates.fold_pending()} response(s) folded")
+            if every <= 0:
+                return
+            time.sleep(every)
 
     @app.cli.command("create-org")
     @click.argument("name")
