@@ -101,6 +101,7 @@ FOLD_LEASE = timedelta(minutes=5)
 FOLD_BATCH = 2000
 # How often a response's transaction restarts at once after losing a submission-id race.
 LOST_RACE_RESTARTS = 3
+COMMAND_NOT_FOUND = 59
 
 # Shard keys, applied by initialize() when the server is a mongos. The unique index of
 # responses IS its shard key (a sharded unique index must start with the shard key), and
@@ -227,9 +228,11 @@ class MongoStore(Store):
         old servers). A server that did not answer raises: that tells nothing about it."""
         try:
             return self.client.admin.command("hello")
-        except ConnectionFailure:
-            raise
-        except (OperationFailure, NotImplementedError):
+        except OperationFailure as exc:
+            if exc.code == COMMAND_NOT_FOUND:
+                return {}
+            raise  # e.g. authentication failed: says nothing about transactions
+        except NotImplementedError:  # mongomock-ng
             return {}
 
     def supports_transactions(self) -> bool:
