@@ -288,3 +288,57 @@ def test_deliveries_are_queued_inside_the_responses_transaction(fake):
     assert len({c["txnNumber"] for c in inserts}) == 1  # one transaction
     assert inserts[1]["documents"][0]["payload"] == {"response_id": new.response.id}
     store.close()
+
+
+# -- what pymongo does with the errors a busy replica set returns --------------------------
+
+def test_a_write_conflict_retries_the_whole_transaction_and_commits_with_majority(fake):
+    inserts = []
+
+    def answer(name, command):
+        if name == "insert" and command["insert"] == "responses":
+            inserts.append(command)
+            if len(inserts) == 1:  # another transaction holds the document
+                return {"ok": 0, "code": 112, "codeName": "WriteConflict",
+                        "errmsg": "WriteConflict", "errorLabels": ["TransientTransactionError"]}
+        return None
+
+    fake.answer = answer
+    store = open_store(fake.url(), timeout_ms=5000)
+    _, outcome = store.responses.add(make_response("o", "s", "sub-1", {"q1": 4}))
+    assert outcome == CREATED
+    assert len(inserts) == 2 and inserts[1]["txnNumber"] > inserts[0]["txnNumber"]
+    [commit] = fake.sent("commitTransaction")
+    assert commit["writeConcern"]["w"] == "majority"
+    assert not fake.sent("update")  # the post wrote no counter document
+    store.close()
+
+
+def test_an_unknown_commit_result_is_committed_again_not_rewritten(fake):
+    commits = []
+
+    def answer(name, command):
+        if name == "commitTransaction":
+            commits.append(command)
+            if len(commits) == 1:  # the primary stepped down while committing
+                return {"ok": 0, "code": 189, "codeName": "PrimarySteppedDown",
+                        "errmsg": "stepped down", "errorLabels": ["UnknownTransactionCommitResult"]}
+        return None
+
+    fake.answer = answer
+    store = open_store(fake.url(), timeout_ms=5000)
+    _, outcome = store.responses.add(make_response("o", "s", "sub-1", {"q1": 4}))
+    assert outcome == CREATED
+    assert len(fake.sent("insert")) == 1  # the write is not repeated, only its commit
+    assert len(commits) == 2 and commits[0]["txnNumber"] == commits[1]["txnNumber"]
+    assert commits[1]["writeConcern"]["w"] == "majority"
+    store.close()
+
+
+def test_which_urls_name_a_replica_set():
+    from shared.storage.mongo import names_replica_set
+
+    assert names_replica_set("mongodb://a:27017,b:27017/survey?replicaSet=rs0&authSource=admin")
+    assert names_replica_set("mongodb+srv://cluster.example.net/survey")
+    assert not names_replica_set("mongodb://localhost:27017/survey?directConnection=true")
+    assert not names_replica_set("mongodb://localhost:27017/replicaSet")  # a database name
