@@ -561,3 +561,25 @@ def test_claims_take_few_deliveries_at_a_time(store):
     claimed = store.deliveries.claim_due("2026-01-02T00:00:00.000000Z",
                                          "2026-01-02T00:01:00.000000Z")
     assert len(claimed) == 10
+
+
+def test_mongo_initialize_upgrades_a_database_of_the_previous_version():
+    """Documents and the unique index as the version before shard prefixes wrote them."""
+    store = open_store(f"mongomock://localhost/old_{uuid.uuid4().hex[:8]}")
+    db = store.db
+    db.responses.create_index([("survey_id", 1), ("submission_id", 1)], unique=True)
+    old = make_response("o", "s1", "sub-1", {"q1": 2})
+    doc = {**{k: v for k, v in old.response.__dict__.items() if k != "id"}, "_id": old.response.id}
+    db.responses.insert_one(doc)  # counted in its transaction then: no pending mark
+    db.aggregates.insert_one({"_id": "s1|tenure=new", "survey_id": "s1", "cell_key": "tenure=new",
+                              "counts": {"n": 1, "q1=2": 1}})
+    steps = store.initialize()
+    assert "dropped index survey_id_1_submission_id_1, replaced by " \
+           "sk_1_survey_id_1_submission_id_1" in steps
+    store.check()
+    assert store.responses.find_by_submission("s1", "sub-1") == old.response
+    assert store.aggregates.for_survey("s1") == {"tenure=new": {"n": 1, "q1=2": 1}}
+    assert store.responses.add(make_response("o", "s1", "sub-1", {"q1": 2}))[1] == DUPLICATE
+    store.responses.add(make_response("o", "s1", "sub-2", {"q1": 2}))
+    store.aggregates.fold_pending()
+    assert store.aggregates.for_survey("s1") == {"tenure=new": {"n": 2, "q1=2": 2}}

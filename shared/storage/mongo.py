@@ -304,9 +304,6 @@ class MongoStore(Store):
                 db[name].update_many({"survey_id": survey_id, "sk": {"$exists": False}},
                                      {"$set": {"sk": shard_prefix(survey_id)}})
                 done.append(f"added the shard prefix to {name} of survey {survey_id}")
-        if LEGACY_RESPONSES_UNIQUE in db.responses.index_information():
-            db.responses.drop_index(LEGACY_RESPONSES_UNIQUE)
-            done.append(f"dropped index {LEGACY_RESPONSES_UNIQUE}")
         db.organizations.create_index([("name", ASCENDING)], unique=True)
         db.api_keys.create_index([("key_hash", ASCENDING)], unique=True)
         db.api_keys.create_index([("org_id", ASCENDING), ("_id", ASCENDING)])
@@ -331,6 +328,10 @@ class MongoStore(Store):
         db.deliveries.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])
         db.deliveries.create_index([("webhook_id", ASCENDING), ("_id", ASCENDING)])
         done.append("indexes ensured")
+        # Dropped only once its successor exists: uniqueness never lapses during an upgrade.
+        if LEGACY_RESPONSES_UNIQUE in db.responses.index_information():
+            db.responses.drop_index(LEGACY_RESPONSES_UNIQUE)
+            done.append(f"dropped index {LEGACY_RESPONSES_UNIQUE}, replaced by {RESPONSES_UNIQUE}")
         if self.is_mongos():
             done += self._shard_collections()
         self.supports_transactions()  # refuses here, at init, if production needs them
