@@ -47,6 +47,7 @@ def bench_survey(name: str, backend: str = "SQLite") -> Iterator[BenchSurvey]:
         else:
             url = _mongo_url(f"bench_{uuid.uuid4().hex[:10]}")
         store = open_store(url)
+        store.initialize()  # what init-db does: the services only check for it
         try:
             demo = seed_demo(store, folder / "key")
             survey = create_survey(store, demo.org_id, {"name": name})

@@ -27,10 +27,12 @@ from .logs import configure_logging
 from .ratelimit import EXEMPT_PREFIXES, RateLimits
 from .problems import PROBLEM_JSON, ProblemErrorSchema, from_http_exception, problem_response
 from .settings import Settings, finalize, load_settings
-from .storage import Store, open_store
+from .storage import Store, is_unavailable, open_store
 
 log = logging.getLogger("shared.web")
 
+# What a client is told to wait after a store timeout: about one replica-set election.
+STORE_RETRY_AFTER_SECONDS = 5
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # Paths whose last part is a secret (respondent links, shared briefs): never logged as they are.
 _SECRET_PATH = re.compile(r"^/(s|staff|shared)/[^/]+")
@@ -102,7 +104,10 @@ def get_store() -> Store:
         with app.extensions["store_lock"]:
             store = app.extensions.get("store")
             if store is None:
-                store = open_store(app.config["SETTINGS"].store_url)
+                settings = app.config["SETTINGS"]
+                store = open_store(settings.store_url, timeout_ms=settings.mongodb_timeout_ms,
+                                   production=settings.is_production)
+                store.check()
                 for prepare in app.extensions["store_setup"]:
                     prepare(store)
                 app.extensions["store"] = store
@@ -179,6 +184,11 @@ def _install_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected_error(error):
+        if is_unavailable(error):  # a store timeout or election: nothing is wrong with the call
+            log.warning("store unavailable", extra={"error": str(error)})
+            return problem_response(503, "Service Unavailable",
+                                    "The store did not answer in time; retry shortly.",
+                                    headers={"Retry-After": str(STORE_RETRY_AFTER_SECONDS)})
         # The trace goes to the log, with the request id; the client gets only the id.
         log.exception("unhandled error")
         return problem_response(500, "Internal Server Error",
@@ -215,7 +225,8 @@ def _health_blueprint() -> Blueprint:
             except Exception as exc:  # any failure to reach the store means not ready
                 log.warning("readiness check failed", extra={"error": str(exc)})
                 return problem_response(503, "Service Unavailable",
-                                        "The store cannot be reached.")
+                                        "The store cannot be reached.",
+                                        headers={"Retry-After": str(STORE_RETRY_AFTER_SECONDS)})
             return {"status": "ready", "service": current_app.config["SERVICE_NAME"]}
 
     return blp

@@ -50,35 +50,49 @@ def create_app(settings: Settings | None = None):
     # The anonymous link adds its own, tighter limit to the default one.
     rate_limits_of(app).limit("forms.anonymous_link", settings.anonymous_rate_limit)
     _start_webhook_dispatcher_after_fork(app)
+    _start_counter_folder_after_fork(app)
     cli.register(app)
     return app
 
 
 def _start_webhook_dispatcher_after_fork(app) -> None:
-    """Start the dispatcher thread with the first request, i.e. inside the serving process
-    (after gunicorn forks), once per process."""
+    from .webhooks.dispatch import start_dispatcher
+
+    _start_after_fork(app, "webhook_dispatcher", app.config["SETTINGS"].webhook_poll_seconds,
+                      start_dispatcher)
+
+
+def _start_counter_folder_after_fork(app) -> None:
+    """MongoDB stores responses as pending and counts them in a separate step (see
+    shared/storage/mongo.py): each worker folds every COUNTER_FOLD_SECONDS."""
+    from shared.storage.folding import start_folder
+
+    if app.config["SETTINGS"].store_url.startswith(("mongodb://", "mongodb+srv://")):
+        _start_after_fork(app, "counter_folder", app.config["SETTINGS"].counter_fold_seconds,
+                          start_folder)
+
+
+def _start_after_fork(app, name: str, every: float, start) -> None:
+    """Start a background thread with the first request, i.e. inside the serving process
+    (after gunicorn forks), once per process. start(get_store, every, stop) -> thread."""
     import threading
 
     from shared.web import get_store
 
-    from .webhooks.dispatch import start_dispatcher
-
-    every = app.config["SETTINGS"].webhook_poll_seconds
     if every <= 0:
         return
     lock = threading.Lock()
 
     @app.before_request
-    def ensure_dispatcher():
-        if "webhook_dispatcher" in app.extensions:
+    def ensure_started():
+        if name in app.extensions:
             return
         with lock:
-            if "webhook_dispatcher" not in app.extensions:
+            if name not in app.extensions:
                 stop = threading.Event()
 
                 def store():
                     with app.app_context():
                         return get_store()
 
-                app.extensions["webhook_dispatcher"] = (start_dispatcher(store, every, stop),
-                                                        stop)
+                app.extensions[name] = (start(store, every, stop), stop)

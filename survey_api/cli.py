@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
@@ -9,7 +10,7 @@ from flask import Flask
 from tqdm import tqdm
 
 from shared.auth import SCOPES
-from shared.storage import AlreadyExists
+from shared.storage import AlreadyExists, open_store
 from shared.web import get_store
 
 from . import rebuild
@@ -23,11 +24,34 @@ from .responses.importer import import_csv
 def register(app: Flask) -> None:
     @app.cli.command("init-db")
     def init_db():
-        """Create the schema (or indexes) and install the built-in instruments."""
-        store = get_store()
-        added = install_builtin(store)
-        click.echo(f"store ready ({app.config['SETTINGS'].store_url}); "
+        """Create the schema, collections, indexes and (on a mongos) shard keys, and install
+        the built-in instruments. The services only check that this was done."""
+        settings = app.config["SETTINGS"]
+        # Its own store: the services' get_store() refuses a store that is not initialised.
+        store = open_store(settings.store_url, timeout_ms=settings.mongodb_timeout_ms,
+                           production=settings.is_production)
+        try:
+            for step in store.initialize():
+                click.echo(step)
+            added = install_builtin(store)
+        finally:
+            store.close()
+        click.echo(f"store ready ({settings.store_url}); "
                    f"{len(added)} built-in instrument version(s) added")
+
+    @app.cli.command("fold-counters")
+    @click.option("--every", type=float, default=0, show_default=True,
+                  help="Keep folding every this many seconds (a dedicated folder process).")
+    def fold_counters(every):
+        """Fold responses still pending into the counters (MongoDB; the survey_api workers
+        also do it every COUNTER_FOLD_SECONDS, which a large deployment sets to 0 in favour of
+        one process running this with --every)."""
+        store = get_store()
+        while True:
+            click.echo(f"{store.aggregates.fold_pending()} response(s) folded")
+            if every <= 0:
+                return
+            time.sleep(every)
 
     @app.cli.command("create-org")
     @click.argument("name")
@@ -128,6 +152,10 @@ def register(app: Flask) -> None:
     @app.cli.command("seed-demo")
     @click.option("--key-file", default="var/demo-api-key", show_default=True)
     def seed_demo_command(key_file):
+        if app.config["SETTINGS"].is_production:
+            # An admin key written to a file is a development convenience, never a deployment's.
+            raise click.ClickException("seed-demo is for development: production gets no demo "
+                                       "organization or key (use create-org and issue-key).")
         """Load the demo organization, key and survey (idempotent) and print them."""
         demo = seed_demo(get_store(), Path(key_file))
         settings = app.config["SETTINGS"]

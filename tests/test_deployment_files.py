@@ -8,6 +8,7 @@ import subprocess
 import sys
 from dataclasses import fields
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
@@ -34,7 +35,8 @@ def test_compose_runs_the_same_gunicorn_configs_and_apps_as_make_run():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
     procfile = {_gunicorn_target(c) for c in _procfile_commands().values()}
-    composed = {_gunicorn_target(s["command"]) for name, s in services.items() if name != "mongo"}
+    composed = {_gunicorn_target(s["command"]) for name, s in services.items()
+                if not name.startswith("mongo")}
     assert composed == procfile
     for conf, _ in procfile:
         assert (ROOT / conf).is_file()
@@ -48,7 +50,7 @@ def test_compose_waits_for_a_healthy_mongodb_replica_set():
     assert any(v.startswith("mongo-data:") for v in mongo["volumes"])
     settings_vars = {f.name.upper() for f in fields(Settings)}
     for name, service in services.items():
-        if name == "mongo":
+        if name.startswith("mongo"):
             continue
         assert service["depends_on"]["mongo"]["condition"] == "service_healthy"
         env = service["environment"]
@@ -79,3 +81,71 @@ def test_gunicorn_workers_freeze_their_loaded_heap_and_collect_young_objects_les
     before, frozen, young = map(int, out)
     assert before == 0 and frozen > 1_000  # everything loaded so far, frozen
     assert young == 50_000
+
+
+def _compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+
+
+def test_mongo_is_healthy_only_while_it_is_a_writable_primary():
+    health = " ".join(_compose()["mongo"]["healthcheck"]["test"])
+    assert "db.hello().isWritablePrimary" in health and "quit(" in health
+    assert "rs.status().ok" not in health  # ok before any primary exists, and after losing it
+
+
+def test_the_replica_set_authenticates_with_a_key_file_and_env_credentials():
+    services = _compose()
+    mongo, init = services["mongo"], services["mongo-keyfile"]
+    command = mongo["command"]
+    keyfile = command[command.index("--keyFile") + 1]
+    assert mongo["depends_on"]["mongo-keyfile"]["condition"] == "service_completed_successfully"
+    made = " ".join(init["entrypoint"])
+    assert "/dev/urandom" in made and "chmod 400" in made and "chown 999:999" in made
+    keys_volume = next(v.split(":")[0] for v in init["volumes"])
+    mounted = next(v for v in mongo["volumes"] if v.startswith(f"{keys_volume}:"))
+    assert keyfile.startswith(mounted.split(":")[1] + "/") and mounted.endswith(":ro")
+    assert mongo["environment"]["MONGO_INITDB_ROOT_PASSWORD"].startswith("${MONGO_ROOT_PASSWORD:?")
+    script = next(v.split(":")[0] for v in mongo["volumes"] if "docker-entrypoint-initdb.d" in v)
+    assert "createUser" in (ROOT / script).read_text()
+    for name, service in services.items():
+        if name.startswith("mongo"):
+            continue
+        for variable in ("STORE_URL", "RATELIMIT_STORAGE_URI"):
+            raw = service["environment"][variable]
+            assert "survey:${MONGO_APP_PASSWORD:?" in raw  # from .env, required
+            url = urlsplit(re.sub(r"\$\{[^}]*\}", "password", raw))  # as compose fills it in
+            options = parse_qs(url.query)
+            assert (url.username, url.hostname) == ("survey", "mongo")
+            assert options["authSource"] == ["admin"] and options["replicaSet"] == ["rs0"]
+    required = set(re.findall(r"\$\{(\w+):\?", (ROOT / "docker-compose.yml").read_text()))
+    example = {line.split("=")[0] for line in (ROOT / ".env.example").read_text().splitlines()
+               if line and not line.startswith("#")}
+    assert required and required <= example, required - example
+
+
+def test_production_seeds_no_demo_admin_key(tmp_path):
+    import survey_api
+    from shared.settings import Settings
+
+    assert "seed-demo" not in _compose()["survey_api"]["command"]
+    app = survey_api.create_app(Settings(
+        app_env="production", store_url=f"sqlite:///{tmp_path}/p.db",
+        secret_key="a-production-secret-0123", service_token="a-production-token-0123",
+        webhook_poll_seconds=0))
+    key_file = tmp_path / "demo-key"
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--key-file", str(key_file)])
+    assert result.exit_code != 0 and "production" in result.output
+    assert not key_file.exists()
+
+
+def test_the_readme_local_mongodb_urls_reach_the_compose_member():
+    """The member calls itself mongo:27017, which the host cannot resolve: a URL from the host
+    must connect directly (no replica-set discovery) to the port compose publishes."""
+    assert "127.0.0.1:27017:27017" in _compose()["mongo"]["ports"]
+    readme = (ROOT / "README.md").read_text()
+    local = re.findall(r"mongodb://[^\s'`]*localhost:27017[^\s'`]*", readme)
+    assert local
+    for url in local:
+        options = parse_qs(urlsplit(url).query)
+        assert options.get("directConnection") == ["true"], url
+        assert "replicaSet" not in options, url

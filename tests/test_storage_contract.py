@@ -8,6 +8,7 @@ import os
 import threading
 import uuid
 from dataclasses import replace
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -18,6 +19,13 @@ from shared.storage import (
 )
 
 MONGODB_URI = os.environ.get("MONGODB_URI")
+
+
+def with_database(url: str, name: str) -> str:
+    """The same server URL naming another database; its options (replicaSet,
+    directConnection, authSource, ...) kept."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 @pytest.fixture(params=[
@@ -37,8 +45,8 @@ def store(backend, tmp_path):
     elif backend == "mongomock":
         s = open_store(f"mongomock://localhost/contract_{uuid.uuid4().hex[:8]}")
     else:
-        base = MONGODB_URI.rsplit("/", 1)[0] if MONGODB_URI.count("/") > 2 else MONGODB_URI
-        s = open_store(f"{base}/contract_{uuid.uuid4().hex[:8]}")
+        s = open_store(with_database(MONGODB_URI, f"contract_{uuid.uuid4().hex[:8]}"))
+    s.initialize()  # what init-db does; services only check it was done
     yield s
     if backend == "mongodb":
         s.client.drop_database(s.db_name)
@@ -369,11 +377,30 @@ def test_sqlite_migration_4_carries_every_counter_into_per_cell_documents(tmp_pa
     assert store.aggregates.for_survey("s2") == {"customer|size=small": {"q1@1=a": 7}}
 
 
-def test_mongo_indexes_enforce_idempotency_keys():
+def test_mongo_indexes_are_made_by_initialize_not_by_opening():
+    from shared.storage import StorageError
+
     store = open_store(f"mongomock://localhost/idx_{uuid.uuid4().hex[:8]}")
+    assert store.db.responses.index_information() == {}  # opening creates nothing
+    with pytest.raises(StorageError, match="init-db"):
+        store.check()  # a service refuses a database init-db has not prepared
+    store.initialize()
     indexes = store.db.responses.index_information()
     unique = [spec["key"] for spec in indexes.values() if spec.get("unique")]
-    assert [("survey_id", 1), ("submission_id", 1)] in unique
+    # The idempotency key, led by the survey's shard prefix (a sharded unique index must
+    # start with the shard key; the prefix is a function of the survey id).
+    assert [("sk", 1), ("survey_id", 1), ("submission_id", 1)] in unique
+    store.check()
+    assert store.initialize()  # idempotent
+
+
+def test_real_server_url_keeps_its_options():
+    assert with_database("mongodb://h1:27017,h2:27017/?replicaSet=rs0&authSource=admin", "c1") \
+        == "mongodb://h1:27017,h2:27017/c1?replicaSet=rs0&authSource=admin"
+    assert with_database("mongodb://u:p@localhost:27017/survey?directConnection=true", "c2") \
+        == "mongodb://u:p@localhost:27017/c2?directConnection=true"
+    assert with_database("mongodb+srv://cluster.example.net", "c3") == \
+        "mongodb+srv://cluster.example.net/c3"
 
 
 # -- webhooks and their delivery outbox -------------------------------------------------------
@@ -469,3 +496,90 @@ def test_audit_events_are_listed_newest_first_per_org(store):
     second = store.audit.add(AuditEvent(ids.new_id(), a.id, "survey.opened", "k1", {"survey": "s"}))
     assert store.audit.list(a.id) == [second, first]
     assert store.audit.list(b.id) == []
+
+
+def test_webhook_deliveries_commit_with_their_responses(store):
+    from shared.storage import Delivery
+
+    a = make_org(store, "A")
+    survey = make_survey(store, a.id)
+    seen = []
+
+    def outbox(written):
+        seen.append([r.submission_id for r in written])
+        return [Delivery(id=ids.new_id(), org_id=a.id, webhook_id="w", event="response.created",
+                         payload={"submission_id": r.submission_id}) for r in written]
+
+    store.responses.add_many([make_response(a.id, survey.id, "s1", {"q1": 1}),
+                              make_response(a.id, survey.id, "draft", {"q1": 2}, complete=False),
+                              make_response(a.id, survey.id, "s1", {"q1": 1})], outbox=outbox)
+    assert seen[-1] == ["s1"]  # complete and written: not the draft, not the repeat
+    store.responses.add(make_response(a.id, survey.id, "s1", {"q1": 1}), outbox=outbox)  # repeat
+    assert [d.payload for d in store.deliveries.list(a.id, "w")] == [{"submission_id": "s1"}]
+
+    def crashing(written):
+        raise RuntimeError("the process dies before the commit")
+
+    with pytest.raises(RuntimeError):
+        store.responses.add(make_response(a.id, survey.id, "s2", {"q1": 3}), outbox=crashing)
+    if getattr(store, "supports_transactions", lambda: True)():
+        # One transaction: no response is acknowledged whose events could be lost.
+        assert store.responses.find_by_submission(survey.id, "s2") is None
+
+
+def test_delivery_updates_check_the_lease_and_add_attempts_in_place(store):
+    from shared.storage import Delivery
+
+    a = make_org(store, "A")
+    delivery = Delivery(id=ids.new_id(), org_id=a.id, webhook_id="w", event="response.created",
+                        payload={}, next_attempt_at="2026-01-01T00:00:00.000000Z")
+    store.deliveries.add_many([delivery])
+    first_lease = "2026-01-01T00:01:00.000000Z"
+    [mine] = store.deliveries.claim_due("2026-01-01T00:00:00.000000Z", first_lease)
+    assert mine.next_attempt_at == first_lease
+    # The first poller stalls past its lease; a second one claims the delivery again.
+    second_lease = "2026-01-01T00:03:00.000000Z"
+    [theirs] = store.deliveries.claim_due("2026-01-01T00:02:00.000000Z", second_lease)
+    late = store.deliveries.update(mine.id, {"status": "delivered"}, leased_until=first_lease,
+                                   add_attempt=True)
+    assert late is None  # the stale holder changes nothing
+    done = store.deliveries.update(theirs.id, {"status": "delivered", "last_status": 204},
+                                   leased_until=second_lease, add_attempt=True)
+    assert (done.status, done.attempts, done.last_status) == ("delivered", 1, 204)
+    again = store.deliveries.update(theirs.id, {"last_error": None}, add_attempt=True)
+    assert again.attempts == 2
+
+
+def test_claims_take_few_deliveries_at_a_time(store):
+    from shared.storage import Delivery
+
+    a = make_org(store, "A")
+    store.deliveries.add_many([
+        Delivery(id=ids.new_id(), org_id=a.id, webhook_id="w", event="response.created",
+                 payload={"n": i}, next_attempt_at="2026-01-01T00:00:00.000000Z")
+        for i in range(25)])
+    claimed = store.deliveries.claim_due("2026-01-02T00:00:00.000000Z",
+                                         "2026-01-02T00:01:00.000000Z")
+    assert len(claimed) == 10
+
+
+def test_mongo_initialize_upgrades_a_database_of_the_previous_version():
+    """Documents and the unique index as the version before shard prefixes wrote them."""
+    store = open_store(f"mongomock://localhost/old_{uuid.uuid4().hex[:8]}")
+    db = store.db
+    db.responses.create_index([("survey_id", 1), ("submission_id", 1)], unique=True)
+    old = make_response("o", "s1", "sub-1", {"q1": 2})
+    doc = {**{k: v for k, v in old.response.__dict__.items() if k != "id"}, "_id": old.response.id}
+    db.responses.insert_one(doc)  # counted in its transaction then: no pending mark
+    db.aggregates.insert_one({"_id": "s1|tenure=new", "survey_id": "s1", "cell_key": "tenure=new",
+                              "counts": {"n": 1, "q1=2": 1}})
+    steps = store.initialize()
+    assert "dropped index survey_id_1_submission_id_1, replaced by " \
+           "sk_1_survey_id_1_submission_id_1" in steps
+    store.check()
+    assert store.responses.find_by_submission("s1", "sub-1") == old.response
+    assert store.aggregates.for_survey("s1") == {"tenure=new": {"n": 1, "q1=2": 1}}
+    assert store.responses.add(make_response("o", "s1", "sub-1", {"q1": 2}))[1] == DUPLICATE
+    store.responses.add(make_response("o", "s1", "sub-2", {"q1": 2}))
+    store.aggregates.fold_pending()
+    assert store.aggregates.for_survey("s1") == {"tenure=new": {"n": 2, "q1=2": 2}}

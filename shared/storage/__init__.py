@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from .interface import (
     CONFLICT, CREATED, DUPLICATE, UPDATED, AlreadyExists, Store, StorageError,
 )
@@ -12,29 +14,37 @@ from .models import (  # noqa: F401  (re-exported for the services)
 )
 
 
-def open_store(url: str) -> Store:
-    """sqlite:///relative/or//absolute/path, mongodb://host/db, or mongomock://test/db (tests)."""
+def open_store(url: str, *, timeout_ms: int | None = None, production: bool = False) -> Store:
+    """sqlite:///relative/or//absolute/path, mongodb://host/db, or mongomock://test/db (tests).
+
+    Nothing is created here: `store.initialize()` (the init-db command) makes collections and
+    indexes, and `store.check()` tells a service whether it may start. timeout_ms bounds every
+    MongoDB operation; in production a MongoDB URL naming a replica set requires transactions.
+    """
     if url.startswith("sqlite:///"):
         from .sqlite import SqliteStore
 
         return SqliteStore(url[len("sqlite:///"):])
     if url.startswith(("mongodb://", "mongodb+srv://")):
-        from .mongo import MongoStore
+        from .mongo import DEFAULT_TIMEOUT_MS, MongoStore, names_replica_set
 
-        store = MongoStore(url)
-        store.ensure_indexes()
-        return store
+        return MongoStore(url, timeout_ms=timeout_ms or DEFAULT_TIMEOUT_MS,
+                          require_transactions=production and names_replica_set(url))
     if url.startswith("mongomock://"):
         import mongomock_ng
 
         from .mongo import MongoStore
 
         client = mongomock_ng.MongoClient()
-        store = MongoStore("mongodb://" + url[len("mongomock://"):], client_factory=lambda: client)
-        store.ensure_indexes()
-        return store
+        return MongoStore("mongodb://" + url[len("mongomock://"):], client_factory=lambda: client)
     raise ValueError(f"unsupported store URL: {url!r}")
 
 
-__all__ = ["open_store", "Store", "StorageError", "AlreadyExists", "CREATED", "DUPLICATE",
-           "CONFLICT", "UPDATED"]
+def is_unavailable(error: BaseException) -> bool:
+    """The store timed out or cannot be reached: a client should retry later (503)."""
+    mongo = sys.modules.get(f"{__name__}.mongo")  # loaded only where MongoDB is used
+    return mongo is not None and mongo.is_unavailable(error)
+
+
+__all__ = ["open_store", "is_unavailable", "Store", "StorageError", "AlreadyExists", "CREATED",
+           "DUPLICATE", "CONFLICT", "UPDATED"]

@@ -33,6 +33,11 @@ class StorageError(RuntimeError):
     pass
 
 
+# Called inside the response's transaction with the responses written complete; returns the
+# webhook deliveries to queue with them.
+Outbox = Callable[[list[Response]], list[Delivery]]
+
+
 class AlreadyExists(StorageError):
     """An add() met an existing record with the same key."""
 
@@ -176,24 +181,32 @@ class InvitationRepository(ABC):
 
 class ResponseRepository(ABC):
     @abstractmethod
-    def add(self, new: NewResponse) -> tuple[Response, str]:
-        """Store one response and its counters in one transaction.
+    def add(self, new: NewResponse, outbox: "Outbox | None" = None) -> tuple[Response, str]:
+        """Store one response and count it (see add_many for outbox).
 
         Returns (stored response, CREATED | UPDATED | DUPLICATE | CONFLICT), as `decide` says.
         On DUPLICATE and CONFLICT the returned response is the one already stored and nothing is
         written; on UPDATED a stored partial response was replaced, keeping its id. Counters
         are applied for responses written complete (and a partial one is never counted).
+        SQLite counts in the response's transaction; MongoDB marks the response pending and
+        folds it into the counters later (AggregateRepository.fold_pending), and for_survey
+        counts pending ones meanwhile.
         """
 
     @abstractmethod
-    def add_many(self, batch: list[NewResponse]) -> list[tuple[Response, str]]:
+    def add_many(self, batch: list[NewResponse], outbox: "Outbox | None" = None
+                 ) -> list[tuple[Response, str]]:
         """Like add() for each item, in one transaction; counters summed in memory first.
 
         A submission id repeated inside the batch behaves as if the items came one by one.
+        outbox(responses written complete) -> deliveries to queue in the same transaction, so
+        that an acknowledged response never loses its webhook events to a crash.
         """
 
     @abstractmethod
-    def get(self, org_id: str, response_id: str) -> Response | None: ...
+    def get(self, org_id: str, response_id: str, survey_id: str | None = None
+            ) -> Response | None:
+        """survey_id, when the caller knows it, lets a sharded store ask one shard."""
 
     @abstractmethod
     def find_by_submission(self, survey_id: str, submission_id: str) -> Response | None: ...
@@ -233,6 +246,11 @@ class AggregateRepository(ABC):
     def replace_survey(self, survey_id: str, cells: dict[str, dict[str, int]]) -> None:
         """Swap all of a survey's counters for these (after a rebuild), atomically."""
 
+    def fold_pending(self, survey_id: str | None = None) -> int:
+        """Fold responses stored as pending into the counters; how many were folded. Only
+        MongoDB defers counting; elsewhere there is never anything pending."""
+        return 0
+
 
 class BriefRepository(ABC):
     @abstractmethod
@@ -270,12 +288,17 @@ class DeliveryRepository(ABC):
     def add_many(self, deliveries: list[Delivery]) -> None: ...
 
     @abstractmethod
-    def claim_due(self, now: str, lease_until: str, limit: int = 50) -> list[Delivery]:
+    def claim_due(self, now: str, lease_until: str, limit: int = 10) -> list[Delivery]:
         """Pending deliveries due by now, each pushed to lease_until in the same atomic step so
-        that another process polling at the same time does not send it too."""
+        that another process polling at the same time does not send it too. Few at a time: a
+        claimed delivery waits for the ones before it, and its lease must outlast them."""
 
     @abstractmethod
-    def update(self, delivery_id: str, changes: dict) -> Delivery | None: ...
+    def update(self, delivery_id: str, changes: dict, *, leased_until: str | None = None,
+               add_attempt: bool = False) -> Delivery | None:
+        """leased_until: apply only if the delivery is still pending under that lease (the
+        next_attempt_at claim_due set), else None: the lease ran out and another poller has it.
+        add_attempt: attempts + 1 in the same update (never a read-modify-write)."""
 
     @abstractmethod
     def list(self, org_id: str, webhook_id: str, limit: int = 50) -> list[Delivery]:
@@ -312,6 +335,14 @@ class Store(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
+
+    def check(self) -> None:
+        """Raise if a service should not start on this store (not initialised, or missing
+        what the environment requires). Reads only."""
+
+    def initialize(self) -> list[str]:
+        """Create what the store needs (`init-db`); idempotent. Returns what it did."""
+        return []
 
 
 def sum_counters(batch: Iterable[NewResponse]) -> dict[str, dict[str, int]]:

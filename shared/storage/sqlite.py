@@ -436,13 +436,15 @@ class _Responses(_Repo, ResponseRepository):
         # Concurrent posts in this process share a transaction (see group_commit).
         self._group = GroupCommit(store._write_lock, store._transaction, self._add_in)
 
-    def add(self, new):
-        return self.add_many([new])[0]
+    def add(self, new, outbox=None):
+        return self.add_many([new], outbox=outbox)[0]
 
-    def add_many(self, batch: list[NewResponse]):
-        return self._group.submit(batch)
+    def add_many(self, batch: list[NewResponse], outbox=None):
+        # Each item carries its caller's outbox: a group holds several callers' items.
+        return self._group.submit([(new, outbox) for new in batch])
 
-    def _add_in(self, c: sqlite3.Connection, batch: list[NewResponse]):
+    def _add_in(self, c: sqlite3.Connection, items: list[tuple[NewResponse, object]]):
+        batch = [new for new, _ in items]
         plan = plan_batch(batch, self._existing(c, batch))
         inserts = [plan.final[p] for p in plan.inserts.values()]
         updates = [plan.final[p] for p in plan.updates.values()]
@@ -465,7 +467,18 @@ class _Responses(_Repo, ResponseRepository):
             by_survey.setdefault(n.response.survey_id, []).append(n)
         for survey_id, news in by_survey.items():
             _add_counts(c, survey_id, sum_counters(news))
+        self._queue_deliveries(c, items, plan.final)
         return plan.results
+
+    @staticmethod
+    def _queue_deliveries(c: sqlite3.Connection, items, final: dict[int, NewResponse]) -> None:
+        by_outbox: dict[int, tuple[object, list[Response]]] = {}
+        for position in sorted(final):
+            outbox = items[position][1]
+            if outbox is not None and final[position].response.complete:
+                by_outbox.setdefault(id(outbox), (outbox, []))[1].append(final[position].response)
+        deliveries = [d for outbox, written in by_outbox.values() for d in outbox(written)]
+        _insert_deliveries(c, deliveries)
 
     @staticmethod
     def _existing(c, batch) -> dict[tuple[str, str], Response]:
@@ -485,7 +498,7 @@ class _Responses(_Repo, ResponseRepository):
                     found[(r.survey_id, r.submission_id)] = r
         return found
 
-    def get(self, org_id, response_id):
+    def get(self, org_id, response_id, survey_id=None):
         return self.store.one(Response, "SELECT doc FROM responses WHERE org_id = ? AND id = ?",
                               (org_id, response_id))
 
@@ -643,13 +656,9 @@ class _Webhooks(_Repo, WebhookRepository):
 class _Deliveries(_Repo, DeliveryRepository):
     def add_many(self, deliveries):
         with self.store.write() as c:
-            c.executemany(
-                "INSERT INTO deliveries (id, org_id, webhook_id, status, next_attempt_at, doc) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [(d.id, d.org_id, d.webhook_id, d.status, d.next_attempt_at, dumps(d))
-                 for d in deliveries])
+            _insert_deliveries(c, deliveries)
 
-    def claim_due(self, now, lease_until, limit=50):
+    def claim_due(self, now, lease_until, limit=10):
         with self.store.write() as c:
             rows = c.execute(
                 "SELECT id, doc FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? "
@@ -662,14 +671,34 @@ class _Deliveries(_Repo, DeliveryRepository):
                 claimed.append(from_doc(Delivery, doc))
         return claimed
 
-    def update(self, delivery_id, changes):
-        return self.store.patch(Delivery, "deliveries", "id = ?", (delivery_id,), changes,
-                                columns=("status", "next_attempt_at"))
+    def update(self, delivery_id, changes, *, leased_until=None, add_attempt=False):
+        where, params = "id = ?", (delivery_id,)
+        if leased_until is not None:  # still ours: the lease did not run out and pass on
+            where += " AND status = 'pending' AND next_attempt_at = ?"
+            params += (leased_until,)
+        with self.store.write() as c:  # read and write in one transaction: no lost +1
+            row = c.execute(f"SELECT id, doc FROM deliveries WHERE {where}", params).fetchone()
+            if row is None:
+                return None
+            doc = {**loads(row[1]), **changes, "updated_at": utc_now()}
+            if add_attempt:
+                doc["attempts"] += 1
+            c.execute("UPDATE deliveries SET doc = ?, status = ?, next_attempt_at = ? WHERE id = ?",
+                      (dumps(doc), doc["status"], doc["next_attempt_at"], row[0]))
+        return from_doc(Delivery, doc)
 
     def list(self, org_id, webhook_id, limit=50):
         return self.store.many(
             Delivery, "SELECT doc FROM deliveries WHERE org_id = ? AND webhook_id = ? "
                       "ORDER BY id DESC LIMIT ?", (org_id, webhook_id, limit))
+
+
+def _insert_deliveries(c: sqlite3.Connection, deliveries) -> None:
+    c.executemany(
+        "INSERT INTO deliveries (id, org_id, webhook_id, status, next_attempt_at, doc) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [(d.id, d.org_id, d.webhook_id, d.status, d.next_attempt_at, dumps(d))
+         for d in deliveries])
 
 
 class _Audit(_Repo, AuditRepository):

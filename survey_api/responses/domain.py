@@ -133,7 +133,8 @@ def prepare(ctx: IngestContext, item: dict, source: str,
 def _same_submission(ctx: IngestContext, invitation, item: dict) -> bool:
     if not invitation.response_id:
         return False
-    previous = ctx.store.responses.get(ctx.survey.org_id, invitation.response_id)
+    previous = ctx.store.responses.get(ctx.survey.org_id, invitation.response_id,
+                                       ctx.survey.id)
     return previous is not None and previous.submission_id == item["submission_id"]
 
 
@@ -153,15 +154,14 @@ def after_store(ctx: IngestContext, stored: list[tuple[Response, str]]) -> None:
 
 
 def ingest_prepared(ctx: IngestContext, ready: list[NewResponse]) -> list[tuple[Response, str]]:
-    """Store validated responses in one transaction, then move their invitations along."""
+    """Store validated responses and their webhook deliveries in one transaction, then move
+    their invitations along."""
     if not ready:
         return []
-    stored = ctx.store.responses.add_many(ready)
+    stored = ctx.store.responses.add_many(
+        ready, outbox=webhooks.outbox(ctx.store, ctx.survey.org_id, "response.created",
+                                      webhooks.response_event))
     after_store(ctx, stored)
-    created = [r for r, outcome in stored if outcome in (CREATED, UPDATED) and r.complete]
-    if created:  # repeats and drafts notify nobody: no need to look for subscribers
-        webhooks.enqueue(ctx.store, ctx.survey.org_id, "response.created",
-                         (webhooks.response_event(r) for r in created))
     return stored
 
 

@@ -21,7 +21,7 @@ def erase(store: Store, survey: Survey, actor: str, *, submission_id: str | None
         invitation = store.invitations.get(survey.org_id, invitation_id)
         if invitation is None or invitation.survey_id != survey.id or not invitation.response_id:
             raise NotFound(f"No response for invitation {invitation_id} in this survey.")
-        stored = store.responses.get(survey.org_id, invitation.response_id)
+        stored = store.responses.get(survey.org_id, invitation.response_id, survey.id)
         submission_id = stored.submission_id if stored else None
         if submission_id is None:
             raise NotFound(f"No response for invitation {invitation_id} in this survey.")

@@ -95,7 +95,7 @@ class ResponseById(MethodView):
     @blp.response(200, ResponseSchema)
     def get(self, survey_id, response_id):
         """One response."""
-        response = get_store().responses.get(g.org_id, response_id)
+        response = get_store().responses.get(g.org_id, response_id, survey_id)
         if response is None or response.survey_id != survey_id:
             abort(404, message=f"No response {response_id} in survey {survey_id}.")
         return response

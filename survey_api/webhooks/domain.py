@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Callable, Iterable
 
 from shared import ids
 from shared.storage import Delivery, Response, Store, Webhook
@@ -33,15 +33,32 @@ def response_event(response: Response) -> dict:
             "created_at": response.created_at}
 
 
-def enqueue(store: Store, org_id: str, event: str, items: Iterable[dict]) -> int:
-    """One delivery per (subscribed active webhook, item). Returns how many were queued.
-    items may be a generator: it is not run at all when nobody subscribes (the usual case)."""
+def deliveries_for(store: Store, org_id: str, event: str, items: Iterable[dict]
+                   ) -> list[Delivery]:
+    """One delivery per (subscribed active webhook, item). items may be a generator: it is
+    not run at all when nobody subscribes (the usual case)."""
     hooks = [h for h in store.webhooks.list(org_id) if h.active and event in h.events]
     if not hooks:
-        return 0
+        return []
     items = list(items)
-    deliveries = [Delivery(id=ids.new_id(), org_id=org_id, webhook_id=h.id, event=event,
-                           payload=item) for h in hooks for item in items]
+    return [Delivery(id=ids.new_id(), org_id=org_id, webhook_id=h.id, event=event,
+                     payload=item) for h in hooks for item in items]
+
+
+def enqueue(store: Store, org_id: str, event: str, items: Iterable[dict]) -> int:
+    """Queue deliveries on their own. Returns how many were queued."""
+    deliveries = deliveries_for(store, org_id, event, items)
     if deliveries:
         store.deliveries.add_many(deliveries)
     return len(deliveries)
+
+
+def outbox(store: Store, org_id: str, event: str, payload: Callable[[Response], dict]):
+    """For ResponseRepository.add_many: the deliveries of the responses it wrote, queued in
+    their transaction (a crash after the commit loses no event). Nothing written complete
+    (repeats, drafts): no subscriber lookup at all."""
+    def deliveries(written: list[Response]) -> list[Delivery]:
+        if not written:
+            return []
+        return deliveries_for(store, org_id, event, (payload(r) for r in written))
+    return deliveries
