@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from tqdm import tqdm
 
 from shared.auth import SCOPES
-from shared.storage import AlreadyExists
+from shared.storage import AlreadyExists, shown_store_url
 from shared.web import get_store
 
 from . import rebuild
@@ -20,21 +20,26 @@ from .instruments import install_builtin
 from .responses.importer import import_csv
 
 
+def _store():
+    """The store the services use (STORE_URL; by default var/survey.db in the project, as for
+    `make run`), named on stderr so that what a command prints stays usable in scripts."""
+    click.echo(f"store: {shown_store_url(current_app.config['SETTINGS'].store_url)}", err=True)
+    return get_store()
+
+
 def register(app: Flask) -> None:
     @app.cli.command("init-db")
     def init_db():
         """Create the schema (or indexes) and install the built-in instruments."""
-        store = get_store()
-        added = install_builtin(store)
-        click.echo(f"store ready ({app.config['SETTINGS'].store_url}); "
-                   f"{len(added)} built-in instrument version(s) added")
+        added = install_builtin(_store())
+        click.echo(f"store ready; {len(added)} built-in instrument version(s) added")
 
     @app.cli.command("create-org")
     @click.argument("name")
     def create_org(name):
         """Create an organization and print its id."""
         try:
-            org = accounts.create_organization(get_store(), name)
+            org = accounts.create_organization(_store(), name)
         except (AlreadyExists, ValueError) as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(org.id)
@@ -47,7 +52,7 @@ def register(app: Flask) -> None:
     def issue_key(org_id, name, scopes):
         """Issue an API key. It is printed once and never stored in the clear."""
         try:
-            key, plaintext = accounts.create_key(get_store(), org_id, name, list(scopes))
+            key, plaintext = accounts.create_key(_store(), org_id, name, list(scopes))
         except LookupError as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(f"key id: {key.id}")
@@ -58,7 +63,7 @@ def register(app: Flask) -> None:
     @click.argument("key_id")
     def revoke_key(org_id, key_id):
         """Revoke an API key at once."""
-        key = accounts.revoke_key(get_store(), org_id, key_id)
+        key = accounts.revoke_key(_store(), org_id, key_id)
         if key is None:
             raise click.ClickException(f"no key {key_id} in organization {org_id}")
         click.echo(f"revoked {key.id} at {key.revoked_at}")
@@ -75,7 +80,7 @@ def register(app: Flask) -> None:
     def import_responses(survey_id, csv_file, instrument, rejects, batch_size, restart):
         """Import historical responses from CSV (the export's format). Re-running resumes
         where the last run stopped; rows already stored are recognised by submission id."""
-        store = get_store()
+        store = _store()
         survey = store.surveys.get_any(survey_id)
         if survey is None:
             raise click.ClickException(f"no survey {survey_id}")
@@ -107,7 +112,7 @@ def register(app: Flask) -> None:
     def rebuild_command(survey_id, check):
         """Recompute a survey's per-cell counters from its stored responses and compare them
         with the live ones; replace the live ones if they differ (unless --check)."""
-        store = get_store()
+        store = _store()
         survey = store.surveys.get_any(survey_id)
         if survey is None:
             raise click.ClickException(f"no survey {survey_id}")
@@ -129,7 +134,7 @@ def register(app: Flask) -> None:
     @click.option("--key-file", default="var/demo-api-key", show_default=True)
     def seed_demo_command(key_file):
         """Load the demo organization, key and survey (idempotent) and print them."""
-        demo = seed_demo(get_store(), Path(key_file))
+        demo = seed_demo(_store(), Path(key_file))
         settings = app.config["SETTINGS"]
         click.echo(("created" if demo.created else "found") + " the demo organization")
         click.echo(f"  organization: {demo.org_id}")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
 from .interface import (
     CONFLICT, CREATED, DUPLICATE, UPDATED, AlreadyExists, Store, StorageError,
 )
@@ -12,12 +15,37 @@ from .models import (  # noqa: F401  (re-exported for the services)
 )
 
 
+# A relative SQLite path is relative to the project directory (where the Makefile and Procfile
+# are), not to wherever a command runs: `make run`, the services and a `flask --app survey_api`
+# command typed in another directory all open the same file.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def sqlite_path(url: str) -> str:
+    path = url[len("sqlite:///"):]
+    if path == ":memory:" or Path(path).is_absolute():
+        return path
+    return str(PROJECT_ROOT / path)
+
+
+def shown_store_url(url: str) -> str:
+    """The store URL as a person should see it: a SQLite file by its absolute path, any
+    password replaced by ***."""
+    if url.startswith("sqlite:///"):
+        return "sqlite:///" + sqlite_path(url)
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user, _, hosts = parts.netloc.rpartition("@")
+    return urlunsplit(parts._replace(netloc=f"{user.split(':', 1)[0]}:***@{hosts}"))
+
+
 def open_store(url: str) -> Store:
     """sqlite:///relative/or//absolute/path, mongodb://host/db, or mongomock://test/db (tests)."""
     if url.startswith("sqlite:///"):
         from .sqlite import SqliteStore
 
-        return SqliteStore(url[len("sqlite:///"):])
+        return SqliteStore(sqlite_path(url))
     if url.startswith(("mongodb://", "mongodb+srv://")):
         from .mongo import MongoStore
 
@@ -36,5 +64,5 @@ def open_store(url: str) -> Store:
     raise ValueError(f"unsupported store URL: {url!r}")
 
 
-__all__ = ["open_store", "Store", "StorageError", "AlreadyExists", "CREATED", "DUPLICATE",
+__all__ = ["open_store", "shown_store_url", "Store", "StorageError", "AlreadyExists", "CREATED", "DUPLICATE",
            "CONFLICT", "UPDATED"]
