@@ -145,7 +145,6 @@ def create_service_app(import_name: str, service: str, title: str,
     RateLimits(app, settings.api_rate_limit, settings.ratelimit_storage_uri)
     _install_error_handlers(app)
     _install_docs_assets(app)
-    _install_index_page(app)
     api.register_blueprint(_health_blueprint())
     return app, api
 
@@ -177,8 +176,9 @@ an API key goes in <code>Authorization: Bearer bk_...</code></span></li>
 <span class="what">{{ other.what }}</span></li>{% endfor %}</ul></main></body></html>"""
 
 
-def _install_index_page(app: Flask) -> None:
-    """/ on every service: what it is, its docs, and the other services' docs."""
+def install_index_page(app: Flask) -> None:
+    """/ : what the service is, its docs, and the other services' docs. Each service installs
+    it itself (not the scaffold), so a service that wants another page at / just does not."""
     settings = app.config["SETTINGS"]
     pages = [{"name": name, "title": title, "what": what,
               "url": getattr(settings, setting).rstrip("/")}
