@@ -108,7 +108,9 @@ def send_email(smtp_url: str, sender: str, recipients: list[str], brief: Brief, 
     """One message to the recipients, with the PDF attached and a short summary as its body."""
     url = urlparse(smtp_url)
     message = EmailMessage()
-    message["Subject"] = f"Buyer alignment brief: {brief.metadata.get('survey_name') or ''}"
+    # One line whatever the survey's name holds: a CR or LF in a header refuses the message.
+    name = " ".join(str(brief.metadata.get("survey_name") or "").split())
+    message["Subject"] = f"Buyer alignment brief: {name}"
     message["From"] = sender
     message["To"] = ", ".join(recipients)
     message.set_content(summary_text(brief, link))

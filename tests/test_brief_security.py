@@ -170,3 +170,17 @@ def test_the_default_link_lifetime_is_within_the_same_bounds():
     for hours in ("0", "721"):
         with pytest.raises(ConfigError, match="BRIEF_LINK_HOURS"):
             load_settings({"BRIEF_LINK_HOURS": hours})
+
+
+def test_a_survey_name_with_line_breaks_still_mails_on_one_subject_line(
+        pdf_client, tenant, scored_survey, store, inbox):
+    store.surveys.update(tenant.org.id, scored_survey["id"],
+                         {"name": "Q1 buyers\r\nBcc: everyone@example.com"})
+    created = pdf_client.post("/v1/briefs", json={
+        "survey_id": scored_survey["id"], "email_to": ["ceo@example.com"]},
+        headers=tenant.headers("briefs")).get_json()
+    assert created["email"]["sent"] is True, created["email"]
+    recipients, message = inbox.messages[-1]
+    assert recipients == ["ceo@example.com"]
+    assert message["Subject"] == "Buyer alignment brief: Q1 buyers Bcc: everyone@example.com"
+    assert message["Bcc"] is None
