@@ -62,8 +62,10 @@ def _email(brief, recipients) -> dict:
         briefs.send_email(settings.smtp_url, settings.mail_from, recipients, brief,
                           get_store().briefs.get_pdf(brief.org_id, brief.id), _share_url(brief))
     except Exception as exc:  # SMTP refusals and network errors alike: report, don't crash
+        # The server's own words go to the log only: they describe the mail system, not the
+        # request.
         log.warning("brief e-mail failed", extra={"brief": brief.id, "error": str(exc)})
-        return {"sent": False, "error": f"The mail server did not take the message: {exc}"}
+        return {"sent": False, "error": "The mail server did not take the message."}
     return {"sent": True, "to": recipients}
 
 

@@ -10,6 +10,18 @@ from shared.ids import ID_PATTERN
 from .briefs import MAX_LINK_HOURS, MAX_RECIPIENTS
 
 
+def _ascii_address(address: str, position: int) -> str:
+    """An address every mail server takes: an international domain in its ASCII (punycode)
+    form; a non-ASCII part before the @ is refused here rather than by the server."""
+    local, _, domain = address.rpartition("@")
+    if not local.isascii():
+        raise ma.ValidationError(f"Address {position + 1}: the part before the @ must be ASCII.")
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        raise ma.ValidationError(f"Address {position + 1}: not a valid domain.") from None
+
+
 class Recipients(ma.fields.List):
     """E-mail addresses, each once whatever its case (the first spelling is kept), at most
     MAX_RECIPIENTS of them: a brief is for a few named people, not a mailing list."""
@@ -19,7 +31,8 @@ class Recipients(ma.fields.List):
 
     def _deserialize(self, value, attr, data, **kwargs):
         distinct: dict[str, str] = {}
-        for address in super()._deserialize(value, attr, data, **kwargs):
+        for position, address in enumerate(super()._deserialize(value, attr, data, **kwargs)):
+            address = _ascii_address(address, position)
             distinct.setdefault(address.casefold(), address)
         if len(distinct) > MAX_RECIPIENTS:
             raise ma.ValidationError(f"At most {MAX_RECIPIENTS} different addresses "

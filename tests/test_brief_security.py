@@ -184,3 +184,43 @@ def test_a_survey_name_with_line_breaks_still_mails_on_one_subject_line(
     assert recipients == ["ceo@example.com"]
     assert message["Subject"] == "Buyer alignment brief: Q1 buyers Bcc: everyone@example.com"
     assert message["Bcc"] is None
+
+
+def test_international_addresses_are_sent_in_ascii_or_refused_with_422(pdf_client, tenant, brief,
+                                                                      inbox):
+    h = tenant.headers("briefs")
+    sent = pdf_client.post(f"/v1/briefs/{brief['id']}/email", json={"to": ["ceo@bücher.example"]},
+                           headers=h)
+    assert sent.status_code == 200, sent.get_json()
+    assert inbox.messages[-1][0] == ["ceo@xn--bcher-kva.example"]
+    refused = pdf_client.post(f"/v1/briefs/{brief['id']}/email",
+                              json={"to": ["a@example.com", "jörg@example.com"]}, headers=h)
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"][0]["field"] == "to"
+    assert "Address 2" in refused.get_json()["errors"][0]["reason"]
+
+
+class _Refusing:
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        return "550 5.7.1 relay.internal.example policy banner v2.3"
+
+
+def test_a_refusing_mail_server_answers_502_without_its_own_words(settings, scoring_url, tenant,
+                                                                  brief):
+    import pdf_service
+    from aiosmtpd.controller import Controller
+
+    from .helpers import free_port
+
+    controller = Controller(_Refusing(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        client = pdf_service.create_app(settings.with_overrides(
+            scoring_url=scoring_url, smtp_url=f"smtp://127.0.0.1:{controller.port}")).test_client()
+        answer = client.post(f"/v1/briefs/{brief['id']}/email", json={"to": ["a@example.com"]},
+                             headers=tenant.headers("briefs"))
+    finally:
+        controller.stop()
+    assert answer.status_code == 502
+    assert "relay.internal" not in answer.get_data(as_text=True)
+    assert answer.get_json()["detail"] == "The mail server did not take the message."
