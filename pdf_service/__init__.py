@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shared.settings import Settings
-from shared.web import create_service_app
+from shared.web import create_service_app, install_index_page
 
 
 def create_app(settings: Settings | None = None):
@@ -16,4 +16,5 @@ def create_app(settings: Settings | None = None):
 
     api.register_blueprint(blp)
     api.register_blueprint(shared_blp)
+    install_index_page(app)
     return app

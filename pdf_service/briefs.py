@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import smtplib
+import time
+from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
+from typing import NamedTuple
 from urllib.parse import urlparse
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from shared import ids
 from shared.storage import Brief, Store
@@ -15,6 +18,8 @@ from shared.storage import Brief, Store
 from .brief.render import fmt, render_brief
 
 LINK_SALT = "brief-link"
+MAX_LINK_HOURS = 720  # 30 days: a shared link is for reading a brief, not a standing door
+MAX_RECIPIENTS = 10
 
 
 def create_brief(store: Store, org_id: str, report: dict, audience: str,
@@ -33,17 +38,51 @@ def create_brief(store: Store, org_id: str, report: dict, audience: str,
     return store.briefs.add(brief, pdf)
 
 
-def share_token(secret: str, org_id: str, brief_id: str) -> str:
-    return URLSafeTimedSerializer(secret, salt=LINK_SALT).dumps({"o": org_id, "b": brief_id})
+class InvalidLink(Exception):
+    """Not a link we made: cut short, changed, or signed with another secret."""
 
 
-def read_share_token(secret: str, token: str, max_age_seconds: int) -> tuple[str, str]:
-    """(org_id, brief_id); raises SignatureExpired or BadSignature."""
-    data = URLSafeTimedSerializer(secret, salt=LINK_SALT).loads(token, max_age=max_age_seconds)
-    return data["o"], data["b"]
+class ExpiredLink(Exception):
+    pass
 
 
-__all__ = ["BadSignature", "SignatureExpired"]
+class SharedLink(NamedTuple):
+    org_id: str
+    brief_id: str
+    generation: int  # the brief's share_generation when the link was made
+
+
+def share_token(secret: str, brief: Brief, hours: int) -> str:
+    """A signed link token: which brief, its share generation (revoking raises it) and how
+    many hours it works; the signature carries the time it was made."""
+    return URLSafeTimedSerializer(secret, salt=LINK_SALT).dumps(
+        {"o": brief.org_id, "b": brief.id, "g": brief.share_generation, "h": hours})
+
+
+def link_expiry(hours: int, now: float | None = None) -> str:
+    moment = datetime.fromtimestamp(now if now is not None else time.time(), timezone.utc)
+    return (moment + timedelta(hours=hours)).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def read_share_token(secret: str, token: str, default_hours: int) -> SharedLink:
+    """The link's brief; raises InvalidLink or ExpiredLink. Links made before links carried
+    their hours and generation work for default_hours, in generation 0."""
+    try:
+        data, signed_at = URLSafeTimedSerializer(secret, salt=LINK_SALT).loads(
+            token, return_timestamp=True)
+    except BadData:
+        raise InvalidLink() from None
+    if not isinstance(data, dict):
+        raise InvalidLink()
+    org_id, brief_id = data.get("o"), data.get("b")
+    generation, hours = data.get("g", 0), data.get("h", default_hours)
+    if not (isinstance(org_id, str) and isinstance(brief_id, str)
+            and type(generation) is int and type(hours) is int
+            and 1 <= hours <= MAX_LINK_HOURS):
+        raise InvalidLink()
+    if time.time() - signed_at.timestamp() > hours * 3600:
+        raise ExpiredLink()
+    return SharedLink(org_id, brief_id, generation)
 
 
 def summary_text(brief: Brief, link: str | None) -> str:
@@ -69,7 +108,9 @@ def send_email(smtp_url: str, sender: str, recipients: list[str], brief: Brief, 
     """One message to the recipients, with the PDF attached and a short summary as its body."""
     url = urlparse(smtp_url)
     message = EmailMessage()
-    message["Subject"] = f"Buyer alignment brief: {brief.metadata.get('survey_name') or ''}"
+    # One line whatever the survey's name holds: a CR or LF in a header refuses the message.
+    name = " ".join(str(brief.metadata.get("survey_name") or "").split())
+    message["Subject"] = f"Buyer alignment brief: {name}"
     message["From"] = sender
     message["To"] = ", ".join(recipients)
     message.set_content(summary_text(brief, link))

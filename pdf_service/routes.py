@@ -29,14 +29,22 @@ def _settings():
     return current_app.config["SETTINGS"]
 
 
+def _pdf_url(brief) -> str:
+    return f"{_settings().pdf_url.rstrip('/')}/v1/briefs/{brief.id}.pdf"
+
+
+def _share_url(brief, hours: int | None = None) -> str:
+    token = briefs.share_token(_settings().secret_key, brief,
+                               hours or _settings().brief_link_hours)
+    return f"{_settings().pdf_url.rstrip('/')}/shared/{token}"
+
+
 def _links(brief) -> dict:
-    base = _settings().pdf_url.rstrip("/")
-    token = briefs.share_token(_settings().secret_key, brief.org_id, brief.id)
-    return {"pdf_url": f"{base}/v1/briefs/{brief.id}.pdf", "share_url": f"{base}/shared/{token}"}
+    return {"pdf_url": _pdf_url(brief), "share_url": _share_url(brief)}
 
 
 def _present(brief) -> dict:
-    return {**BriefSchema().dump(brief), "pdf_url": _links(brief)["pdf_url"]}
+    return {**BriefSchema().dump(brief), "pdf_url": _pdf_url(brief)}
 
 
 def _get(brief_id):
@@ -52,17 +60,18 @@ def _email(brief, recipients) -> dict:
         return {"sent": False, "error": "E-mail is not configured (SMTP_URL is empty)."}
     try:
         briefs.send_email(settings.smtp_url, settings.mail_from, recipients, brief,
-                          get_store().briefs.get_pdf(brief.org_id, brief.id),
-                          _links(brief)["share_url"])
+                          get_store().briefs.get_pdf(brief.org_id, brief.id), _share_url(brief))
     except Exception as exc:  # SMTP refusals and network errors alike: report, don't crash
+        # The server's own words go to the log only: they describe the mail system, not the
+        # request.
         log.warning("brief e-mail failed", extra={"brief": brief.id, "error": str(exc)})
-        return {"sent": False, "error": f"The mail server did not take the message: {exc}"}
+        return {"sent": False, "error": "The mail server did not take the message."}
     return {"sent": True, "to": recipients}
 
 
 @blp.route("/briefs")
 class Briefs(MethodView):
-    @require_scope("read")
+    @require_scope("briefs")
     @blp.arguments(BriefRequestSchema)
     @blp.response(201, CreatedBriefSchema)
     @blp.alt_response(502, description="The scoring service cannot be reached")
@@ -111,6 +120,13 @@ class BriefById(MethodView):
         """A brief's metadata: survey, model version, response counts, checksum."""
         return _present(_get(brief_id))
 
+    @require_scope("briefs")
+    @blp.response(204)
+    def delete(self, brief_id):
+        """Delete a brief and its PDF; its shared links stop working."""
+        if not get_store().briefs.delete(g.org_id, brief_id):
+            abort(404, message=f"No brief {brief_id}.")
+
 
 @blp.route("/briefs/<brief_id>.pdf")
 class BriefPdf(MethodView):
@@ -127,20 +143,28 @@ class BriefPdf(MethodView):
 
 @blp.route("/briefs/<brief_id>/share")
 class ShareBrief(MethodView):
-    @require_scope("read")
+    @require_scope("briefs")
     @blp.arguments(ShareRequestSchema)
     @blp.response(200, ShareSchema)
     def post(self, body, brief_id):
-        """A signed link an executive can open without a key. It stops working after
-        BRIEF_LINK_HOURS (the link itself carries its signing time)."""
+        """A signed link an executive can open without a key. It stops working after `hours`
+        (default BRIEF_LINK_HOURS), when the links are revoked, or when the brief is deleted."""
         brief = _get(brief_id)
-        return {"url": _links(brief)["share_url"],
-                "expires_in_hours": _settings().brief_link_hours}
+        hours = body.get("hours") or _settings().brief_link_hours
+        return {"url": _share_url(brief, hours), "expires_in_hours": hours,
+                "expires_at": briefs.link_expiry(hours)}
+
+    @require_scope("briefs")
+    @blp.response(204)
+    def delete(self, brief_id):
+        """Revoke every shared link of this brief made so far (new ones can be made)."""
+        if get_store().briefs.revoke_links(g.org_id, brief_id) is None:
+            abort(404, message=f"No brief {brief_id}.")
 
 
 @blp.route("/briefs/<brief_id>/email")
 class EmailBrief(MethodView):
-    @require_scope("read")
+    @require_scope("briefs")
     @blp.arguments(EmailRequestSchema)
     @blp.response(200)
     def post(self, body, brief_id):
@@ -186,22 +210,26 @@ class SharedBrief(MethodView):
         """Open a shared brief (no API key: the signed link is the permission)."""
         settings = _settings()
         try:
-            org_id, brief_id = briefs.read_share_token(settings.secret_key, token,
-                                                       settings.brief_link_hours * 3600)
-        except briefs.SignatureExpired:
+            link = briefs.read_share_token(settings.secret_key, token, settings.brief_link_hours)
+        except briefs.ExpiredLink:
             return _page(410, "This link has expired",
                          "Links to briefs work for a limited time. Ask the person who sent it "
                          "for a new one.")
-        except briefs.BadSignature:
+        except briefs.InvalidLink:
             return _page(404, "This link is not valid",
                          "The link may have been cut short or changed. Check that you copied "
                          "all of it, or ask for a new one.")
-        pdf = get_store().briefs.get_pdf(org_id, brief_id)
+        brief = get_store().briefs.get(link.org_id, link.brief_id)
+        pdf = get_store().briefs.get_pdf(link.org_id, link.brief_id) if brief else None
         if pdf is None:
             return _page(404, "This brief is no longer available",
                          "It may have been deleted. Ask the person who sent it.")
+        if brief.share_generation != link.generation:
+            return _page(410, "This link has been withdrawn",
+                         "The person who shared this brief has withdrawn its links. Ask them "
+                         "for a new one.")
         return Response(pdf, mimetype="application/pdf", headers={
-            "Content-Disposition": f'inline; filename="brief-{brief_id}.pdf"',
+            "Content-Disposition": f'inline; filename="brief-{brief.id}.pdf"',
             "Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"})
 
 

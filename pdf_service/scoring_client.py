@@ -3,6 +3,8 @@ errors when scoring is down or slow."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import requests
 
 
@@ -18,7 +20,9 @@ def fetch_report(base_url: str, service_token: str, org_id: str, survey_id: str,
     if request_id:
         headers["X-Request-ID"] = request_id  # one id across both services' logs
     try:
-        answer = requests.get(f"{base_url.rstrip('/')}/v1/surveys/{survey_id}/report",
+        # Quoted as one path segment: an id can never reach another route ("../", "#", "?").
+        answer = requests.get(f"{base_url.rstrip('/')}/v1/surveys/{quote(survey_id, safe='')}"
+                              "/report",
                               params=[("segment_by", s) for s in segment_by], headers=headers,
                               timeout=timeout)
     except requests.Timeout:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shared.instruments import install_builtin
 from shared.settings import Settings
-from shared.web import create_service_app
+from shared.web import create_service_app, install_index_page
 
 
 def create_app(settings: Settings | None = None):
@@ -20,4 +20,5 @@ def create_app(settings: Settings | None = None):
 
     load_model()  # a broken model file stops the service here, not on the first report
     api.register_blueprint(blp)
+    install_index_page(app)
     return app

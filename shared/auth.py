@@ -1,7 +1,9 @@
 """API keys: issuing, hashing, and the scope check every /v1 route goes through.
 
 A key is shown once when issued; only its SHA-256 is stored. Scopes: `admin` (everything),
-`ingest` (post responses and invitations), `read` (read data, reports, briefs). A request names
+`ingest` (post responses and invitations), `read` (read data, reports, briefs), `briefs`
+(render, share, e-mail, revoke and delete briefs: they send data out of the product, which
+reading alone must not). A request names
 its key as `Authorization: Bearer <key>` or `X-API-Key: <key>`. Every tenant-owned lookup then
 uses g.org_id, so another organization's ids are simply not found (404, never 403).
 """
@@ -17,7 +19,7 @@ from flask_smorest import Blueprint, abort
 from . import ids
 from .storage import ApiKey, Store, utc_now
 
-SCOPES = ("admin", "ingest", "read")
+SCOPES = ("admin", "ingest", "read", "briefs")
 KEY_PREFIX = "bk_"
 SECURITY_SCHEME = {"type": "http", "scheme": "bearer",
                    "description": "An organization API key: `Authorization: Bearer bk_...`"}

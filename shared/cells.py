@@ -16,6 +16,8 @@ Free text is never counted.
 
 from __future__ import annotations
 
+from .bounded_cache import BoundedCache
+
 MISSING = ""  # the value of an attribute a response does not carry
 
 
@@ -32,16 +34,15 @@ def parse_cell_key(key: str) -> tuple[str, dict[str, str]]:
 
 ANSWERED = "#answered"
 
-_NAMES: dict[tuple, str] = {}  # (question, value, rank) -> counter name: the same few recur
+# (question, value, rank) -> counter name: the same few recur.
+_NAMES: BoundedCache[str] = BoundedCache(100_000)
 
 
 def counter_name(qid: str, value, rank: int | None = None) -> str:
     parts = (qid, value, rank)
     name = _NAMES.get(parts)
     if name is None:
-        name = f"{qid}={value}" if rank is None else f"{qid}@{rank}={value}"
-        if len(_NAMES) < 100_000:
-            _NAMES[parts] = name
+        name = _NAMES.put(parts, f"{qid}={value}" if rank is None else f"{qid}@{rank}={value}")
     return name
 
 

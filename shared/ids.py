@@ -15,6 +15,10 @@ import secrets
 import threading
 import time
 
+# What new_id() makes: the ids of organizations, surveys, briefs, ... A path or body naming
+# one of them is checked against this before it goes anywhere (a URL, a query).
+ID_PATTERN = r"^[0-9a-f]{32}$"
+
 _lock = threading.Lock()
 _last = 0
 

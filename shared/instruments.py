@@ -8,7 +8,6 @@ running marshmallow per answer costs about 15x more on the ingest path.
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 from dataclasses import dataclass
 from functools import cached_property
@@ -17,6 +16,7 @@ from typing import Callable, NamedTuple
 import marshmallow as ma
 from marshmallow import ValidationError, validate, validates_schema
 
+from .bounded_cache import BoundedCache
 from .cells import ANSWERED, counter_name
 
 QUESTION_TYPES = ("single_choice", "multiple_choice", "likert_5", "scale_0_10", "percent",
@@ -26,6 +26,15 @@ ID = r"^[a-z][a-z0-9_]{0,63}$"
 OPTION_VALUE = r"^[A-Za-z0-9_+\-]{1,64}$"
 DEFAULT_TEXT_LENGTH = 1000
 MAX_TEXT_LENGTH = 5000
+# Size limits of a posted instrument. Every worker compiles and keeps the instruments it serves,
+# so these bound a tenant's share of every process. The built-in instruments use at most 7
+# sections, 43 questions, 16 questions in a section, 10 options and ~23 KB.
+MAX_SECTIONS = 30
+MAX_QUESTIONS_PER_SECTION = 100
+MAX_QUESTIONS = 200
+MAX_OPTIONS = 50
+MAX_SCALE_LABELS = 11
+MAX_DEFINITION_BYTES = 256 * 1024  # the whole definition as compact JSON
 
 
 class OptionSchema(ma.Schema):
@@ -43,8 +52,10 @@ class QuestionSchema(ma.Schema):
     type = ma.fields.String(required=True, validate=validate.OneOf(QUESTION_TYPES))
     text = ma.fields.String(required=True, validate=validate.Length(min=1, max=1000))
     required = ma.fields.Boolean(load_default=False)
-    options = ma.fields.List(ma.fields.Nested(OptionSchema))
-    scale_labels = ma.fields.List(ma.fields.String(validate=validate.Length(max=100)))
+    options = ma.fields.List(ma.fields.Nested(OptionSchema),
+                             validate=validate.Length(max=MAX_OPTIONS))
+    scale_labels = ma.fields.List(ma.fields.String(validate=validate.Length(max=100)),
+                                  validate=validate.Length(max=MAX_SCALE_LABELS))
     max_length = ma.fields.Integer(strict=True, validate=validate.Range(1, MAX_TEXT_LENGTH))
     min_choices = ma.fields.Integer(strict=True, validate=validate.Range(0, 100))
     max_choices = ma.fields.Integer(strict=True, validate=validate.Range(1, 100))
@@ -82,7 +93,7 @@ class SectionSchema(ma.Schema):
     title = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
     intro = ma.fields.String(validate=validate.Length(max=2000))
     questions = ma.fields.List(ma.fields.Nested(QuestionSchema), required=True,
-                               validate=validate.Length(min=1, max=200))
+                               validate=validate.Length(min=1, max=MAX_QUESTIONS_PER_SECTION))
 
 
 class InstrumentDefinitionSchema(ma.Schema):
@@ -94,7 +105,18 @@ class InstrumentDefinitionSchema(ma.Schema):
     title = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
     intro = ma.fields.String(validate=validate.Length(max=2000))
     sections = ma.fields.List(ma.fields.Nested(SectionSchema), required=True,
-                              validate=validate.Length(min=1, max=50))
+                              validate=validate.Length(min=1, max=MAX_SECTIONS))
+
+    @validates_schema
+    def check_size(self, data, **kwargs):
+        questions = sum(len(s.get("questions", [])) for s in data.get("sections") or [])
+        if questions > MAX_QUESTIONS:
+            raise ValidationError(f"{questions} questions; an instrument has at most "
+                                  f"{MAX_QUESTIONS}.", "sections")
+        size = len(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode())
+        if size > MAX_DEFINITION_BYTES:
+            raise ValidationError(f"The definition is {size:,} bytes as JSON; the limit is "
+                                  f"{MAX_DEFINITION_BYTES:,}.", "sections")
 
     @validates_schema
     def check_unique_ids(self, data, **kwargs):
@@ -185,11 +207,12 @@ def _compile_question(q: dict) -> Check:
     if kind == "multiple_choice":
         option_counters = {o: counter_name(qid, o) for o in allowed}
     else:
+        # Ranks stop at max_choices: a top 3 of 50 options names 150 counters, not 2,500.
         rank_counters = {(o, rank): counter_name(qid, o, rank)
-                         for o in allowed for rank in range(1, len(allowed) + 1)}
+                         for o in allowed for rank in range(1, high + 1)}
 
     # The same few choices recur across thousands of responses: remember the valid ones.
-    seen: dict[tuple, tuple[tuple, tuple[str, ...]]] = {}
+    seen: BoundedCache[tuple[tuple, tuple[str, ...]]] = BoundedCache(MAX_REMEMBERED_CHOICES)
 
     def check_many(value):
         if type(value) is list:
@@ -215,8 +238,7 @@ def _compile_question(q: dict) -> Check:
         else:
             counted = (answered, *[rank_counters[v, rank]
                                    for rank, v in enumerate(value, start=1)])
-        if len(seen) < MAX_REMEMBERED_CHOICES:
-            seen[given] = (tuple(value), counted)
+        seen.put(given, (tuple(value), counted))
         return value, counted
 
     def _explain_many(value):
@@ -315,20 +337,16 @@ def compile_validator(definition: dict) -> AnswerValidator:
     )
 
 
-_cache: dict[tuple, AnswerValidator] = {}
-_cache_lock = threading.Lock()
+# A compiled validator of the largest instrument allowed is a few MB at most; 256 of them
+# cover the instruments a worker sees in practice.
+_validators: BoundedCache[AnswerValidator] = BoundedCache(256)
 
 
 def validator_for(instrument) -> AnswerValidator:
     """The compiled validator of an instrument version (compiled on first use, then cached:
     versions are immutable, so the cache never goes stale)."""
-    key = (instrument.org_id, instrument.id, instrument.version)
-    validator = _cache.get(key)
-    if validator is None:
-        with _cache_lock:
-            validator = _cache.get(key) or compile_validator(instrument.definition)
-            _cache[key] = validator
-    return validator
+    return _validators.get_or_make((instrument.org_id, instrument.id, instrument.version),
+                                   lambda: compile_validator(instrument.definition))
 
 
 def segment_questions(definition: dict) -> dict[str, dict]:

@@ -107,6 +107,8 @@ def validate(settings: Settings) -> None:
             raise ConfigError("these secrets are shorter than 16 characters: " + ", ".join(weak))
     if settings.max_body_bytes < 1024:
         raise ConfigError("MAX_BODY_BYTES must be at least 1024")
+    if not 1 <= settings.brief_link_hours <= 720:  # the bounds a share request may ask for
+        raise ConfigError("BRIEF_LINK_HOURS must be from 1 to 720")
     if not settings.store_url.startswith(("sqlite:///", "mongodb://", "mongodb+srv://", "mongomock://")):
         raise ConfigError(
             "STORE_URL must start with sqlite:///, mongodb:// or mongodb+srv:// "

@@ -13,7 +13,8 @@ import re
 import threading
 import time
 
-from flask import Flask, current_app, g, request, send_from_directory
+from flask import Flask, Response, current_app, g, render_template_string, request, \
+    send_from_directory
 from flask.sessions import SecureCookieSessionInterface
 from flask.views import MethodView
 import flask_smorest
@@ -151,6 +152,52 @@ def create_service_app(import_name: str, service: str, title: str,
     _install_docs_assets(app)
     api.register_blueprint(_health_blueprint())
     return app, api
+
+
+# The three services, in the order a reader meets them: (name, title, what it does, the
+# setting holding its base URL).
+SERVICES = (
+    ("survey_api", "Survey API", "organizations and keys, instruments, surveys, invitations, "
+                                 "responses, web forms", "survey_api_url"),
+    ("scoring_service", "Scoring service", "score reports per segment, from the per-cell "
+                                           "counters", "scoring_url"),
+    ("pdf_service", "Brief service", "executive briefs (PDF) from score reports", "pdf_url"),
+)
+
+_INDEX_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ this.title }} · Buyer alignment</title>
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:8vh auto;padding:0 1.2rem;
+color:#1c2430;line-height:1.5}h1{font-size:1.5rem;margin-bottom:.2rem}h2{font-size:1.1rem;
+margin-top:2rem}p.lead{color:#5b6675;margin-top:0}a{color:#1f5fbf}li{margin:.5rem 0}
+.what{display:block;color:#5b6675;font-size:.95rem}code{white-space:nowrap}</style></head>
+<body><main><h1>{{ this.title }}</h1><p class="lead">{{ this.what | capitalize }}.</p>
+<ul><li><a href="/docs">API reference</a><span class="what">every route, with examples;
+an API key goes in <code>Authorization: Bearer bk_...</code></span></li>
+<li><a href="/openapi.json">OpenAPI document</a></li>
+<li><a href="/readyz">Readiness</a></li></ul>
+<h2>The other services</h2><ul>
+{% for other in others %}<li><a href="{{ other.url }}/docs">{{ other.title }}</a>
+<span class="what">{{ other.what }}</span></li>{% endfor %}</ul></main></body></html>"""
+
+
+def install_index_page(app: Flask) -> None:
+    """/ : what the service is, its docs, and the other services' docs. Each service installs
+    it itself (not the scaffold), so a service that wants another page at / just does not."""
+    settings = app.config["SETTINGS"]
+    pages = [{"name": name, "title": title, "what": what,
+              "url": getattr(settings, setting).rstrip("/")}
+             for name, title, what, setting in SERVICES]
+
+    @app.get("/")
+    def index():
+        this = next(p for p in pages if p["name"] == app.config["SERVICE_NAME"])
+        others = [p for p in pages if p is not this]
+        return Response(render_template_string(_INDEX_PAGE, this=this, others=others),
+                        mimetype="text/html", headers={
+                            "Content-Security-Policy": "default-src 'none'; "
+                                                       "style-src 'unsafe-inline'",
+                            "X-Frame-Options": "DENY"})
 
 
 def _install_request_hooks(app: Flask) -> None:

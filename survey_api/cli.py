@@ -6,11 +6,11 @@ import time
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from tqdm import tqdm
 
 from shared.auth import SCOPES
-from shared.storage import AlreadyExists, open_store
+from shared.storage import AlreadyExists, open_store, shown_store_url
 from shared.web import get_store
 
 from . import rebuild
@@ -21,12 +21,20 @@ from .instruments import install_builtin
 from .responses.importer import import_csv
 
 
+def _store():
+    """The store the services use (STORE_URL; by default var/survey.db in the project, as for
+    `make run`), named on stderr so that what a command prints stays usable in scripts."""
+    click.echo(f"store: {shown_store_url(current_app.config['SETTINGS'].store_url)}", err=True)
+    return get_store()
+
+
 def register(app: Flask) -> None:
     @app.cli.command("init-db")
     def init_db():
         """Create the schema, collections, indexes and (on a mongos) shard keys, and install
         the built-in instruments. The services only check that this was done."""
         settings = app.config["SETTINGS"]
+        click.echo(f"store: {shown_store_url(settings.store_url)}", err=True)
         # Its own store: the services' get_store() refuses a store that is not initialised.
         store = open_store(settings.store_url, timeout_ms=settings.mongodb_timeout_ms,
                            production=settings.is_production)
@@ -36,7 +44,7 @@ def register(app: Flask) -> None:
             added = install_builtin(store)
         finally:
             store.close()
-        click.echo(f"store ready ({settings.store_url}); "
+        click.echo(f"store ready ({shown_store_url(settings.store_url)}); "
                    f"{len(added)} built-in instrument version(s) added")
 
     @app.cli.command("fold-counters")
@@ -58,7 +66,7 @@ def register(app: Flask) -> None:
     def create_org(name):
         """Create an organization and print its id."""
         try:
-            org = accounts.create_organization(get_store(), name)
+            org = accounts.create_organization(_store(), name)
         except (AlreadyExists, ValueError) as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(org.id)
@@ -71,7 +79,7 @@ def register(app: Flask) -> None:
     def issue_key(org_id, name, scopes):
         """Issue an API key. It is printed once and never stored in the clear."""
         try:
-            key, plaintext = accounts.create_key(get_store(), org_id, name, list(scopes))
+            key, plaintext = accounts.create_key(_store(), org_id, name, list(scopes))
         except LookupError as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(f"key id: {key.id}")
@@ -82,7 +90,7 @@ def register(app: Flask) -> None:
     @click.argument("key_id")
     def revoke_key(org_id, key_id):
         """Revoke an API key at once."""
-        key = accounts.revoke_key(get_store(), org_id, key_id)
+        key = accounts.revoke_key(_store(), org_id, key_id)
         if key is None:
             raise click.ClickException(f"no key {key_id} in organization {org_id}")
         click.echo(f"revoked {key.id} at {key.revoked_at}")
@@ -99,7 +107,7 @@ def register(app: Flask) -> None:
     def import_responses(survey_id, csv_file, instrument, rejects, batch_size, restart):
         """Import historical responses from CSV (the export's format). Re-running resumes
         where the last run stopped; rows already stored are recognised by submission id."""
-        store = get_store()
+        store = _store()
         survey = store.surveys.get_any(survey_id)
         if survey is None:
             raise click.ClickException(f"no survey {survey_id}")
@@ -131,7 +139,7 @@ def register(app: Flask) -> None:
     def rebuild_command(survey_id, check):
         """Recompute a survey's per-cell counters from its stored responses and compare them
         with the live ones; replace the live ones if they differ (unless --check)."""
-        store = get_store()
+        store = _store()
         survey = store.surveys.get_any(survey_id)
         if survey is None:
             raise click.ClickException(f"no survey {survey_id}")
@@ -152,12 +160,12 @@ def register(app: Flask) -> None:
     @app.cli.command("seed-demo")
     @click.option("--key-file", default="var/demo-api-key", show_default=True)
     def seed_demo_command(key_file):
+        """Load the demo organization, key and survey (idempotent) and print them."""
         if app.config["SETTINGS"].is_production:
             # An admin key written to a file is a development convenience, never a deployment's.
             raise click.ClickException("seed-demo is for development: production gets no demo "
                                        "organization or key (use create-org and issue-key).")
-        """Load the demo organization, key and survey (idempotent) and print them."""
-        demo = seed_demo(get_store(), Path(key_file))
+        demo = seed_demo(_store(), Path(key_file))
         settings = app.config["SETTINGS"]
         click.echo(("created" if demo.created else "found") + " the demo organization")
         click.echo(f"  organization: {demo.org_id}")

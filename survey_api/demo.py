@@ -67,16 +67,23 @@ def load_demo_responses(store: Store, survey: Survey, customers: int = 240, seed
     away from forms while much content is gated, and staff disagree about the message."""
     from .responses.domain import ingest_batch
 
-    rng = random.Random(seed)
     instruments = {"customer": store.instruments.get(None, "how-you-buy", 1),
                    "vendor": store.instruments.get(None, "how-we-sell", 1)}
-    items = [{"submission_id": f"demo-c{i}", "answers": _demo_customer(rng, instruments)}
-             for i in range(customers)]
-    items += [{"submission_id": f"demo-v{i}", "instrument": "vendor",
-               "answers": _demo_vendor(rng, instruments, role)}
-              for i, role in enumerate(["sales"] * 4 + ["marketing"] * 3 + ["leadership"] * 2)]
+    items = demo_items(instruments, customers, seed)
     for start in range(0, len(items), 500):
         ingest_batch(store, survey, items[start:start + 500], {}, source="import")
+
+
+def demo_items(instruments: dict, customers: int, seed: int, prefix: str = "demo") -> list[dict]:
+    """Batch items (submission_id, instrument, answers) of the demo population: `customers`
+    customers and nine vendor staff. Also what docs/examples/responses.json holds."""
+    rng = random.Random(seed)
+    items = [{"submission_id": f"{prefix}-c{i}", "answers": _demo_customer(rng, instruments)}
+             for i in range(customers)]
+    items += [{"submission_id": f"{prefix}-v{i}", "instrument": "vendor",
+               "answers": _demo_vendor(rng, instruments, role)}
+              for i, role in enumerate(["sales"] * 4 + ["marketing"] * 3 + ["leadership"] * 2)]
+    return items
 
 
 def _any(question: dict, rng: random.Random):

@@ -63,7 +63,7 @@ class Tenant:
     def __init__(self, store, name):
         self.org = create_organization(store, name)
         self.keys = {}
-        for scope in ("admin", "ingest", "read"):
+        for scope in ("admin", "ingest", "read", "briefs"):
             _, plaintext = issue_key(store, self.org.id, f"{scope} key", [scope])
             self.keys[scope] = plaintext
 

@@ -55,7 +55,7 @@ def test_another_tenants_key_cannot_be_revoked(client, tenant, other_tenant):
 def test_cli_creates_orgs_issues_and_revokes_keys(runner, client):
     result = runner.invoke(args=["create-org", "Initech"])
     assert result.exit_code == 0
-    org_id = result.output.strip()
+    org_id = result.stdout.strip()  # stderr names the store
     result = runner.invoke(args=["issue-key", org_id, "--scope", "ingest", "--scope", "read"])
     assert result.exit_code == 0, result.output
     key = result.output.split("key:")[1].split()[0]

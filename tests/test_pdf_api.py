@@ -68,7 +68,7 @@ def scored_survey(client, tenant, open_survey):
 def test_a_brief_is_rendered_stored_and_served(pdf_client, tenant, scored_survey, client):
     created = pdf_client.post("/v1/briefs", json={
         "survey_id": scored_survey["id"], "audience": "board",
-        "segments": ["size=large", "size=large|tenure=new"]}, headers=tenant.headers("read"))
+        "segments": ["size=large", "size=large|tenure=new"]}, headers=tenant.headers("briefs"))
     assert created.status_code == 201, created.get_json()
     brief = created.get_json()
     meta = brief["metadata"]

@@ -334,6 +334,27 @@ def test_briefs_store_pdf_bytes_and_metadata(store):
     assert store.briefs.list(a.id, survey.id) == [brief]
 
 
+def test_brief_links_are_revoked_by_generation_and_briefs_deleted_with_their_pdf(store):
+    a, b = make_org(store, "A"), make_org(store, "B")
+    survey = make_survey(store, a.id)
+    pdf = b"%PDF-1.4 to be deleted"
+    brief = store.briefs.add(Brief(id=ids.new_id(), org_id=a.id, survey_id=survey.id,
+                                   metadata={}, checksum=hashlib.sha256(pdf).hexdigest(),
+                                   size=len(pdf)), pdf)
+    assert brief.share_generation == 0
+    assert store.briefs.revoke_links(b.id, brief.id) is None  # another tenant's: not found
+    assert store.briefs.revoke_links(a.id, brief.id).share_generation == 1
+    assert store.briefs.revoke_links(a.id, brief.id).share_generation == 2
+    assert store.briefs.get(a.id, brief.id).share_generation == 2
+    assert store.briefs.delete(b.id, brief.id) is False
+    assert store.briefs.get_pdf(a.id, brief.id) == pdf
+    assert store.briefs.delete(a.id, brief.id) is True
+    assert store.briefs.get(a.id, brief.id) is None and store.briefs.get_pdf(a.id, brief.id) is None
+    assert store.briefs.list(a.id, survey.id) == []
+    assert store.briefs.delete(a.id, brief.id) is False
+    assert store.briefs.revoke_links(a.id, brief.id) is None
+
+
 # -- backend-specific guarantees ------------------------------------------------------------
 
 def test_sqlite_schema_is_versioned_wal_and_enforces_foreign_keys(tmp_path):

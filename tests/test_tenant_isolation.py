@@ -91,7 +91,7 @@ def _required_scopes(app) -> dict[tuple[str, str], str]:
     return scopes
 
 
-SCOPE_WITHOUT = {"admin": "read", "read": "ingest", "ingest": "read"}
+SCOPE_WITHOUT = {"admin": "read", "read": "ingest", "ingest": "read", "briefs": "read"}
 
 
 def test_every_route_of_every_service_checks_credentials(settings, app, client, tenant,

@@ -7,6 +7,7 @@ brief against the report, and the tests do (pdftotext).
 from __future__ import annotations
 
 import io
+import re
 from xml.sax.saxutils import escape
 
 from reportlab.lib.pagesizes import A4
@@ -37,12 +38,22 @@ def interval(part: dict) -> str:
     return f"{fmt(iv[0])}–{fmt(iv[1])}" if iv and iv[0] is not None else "n/a"
 
 
+# The only markup the brief's own templates use. reportlab's mini-markup also knows <img>
+# (which reads any file on the server's disk) and <a>/<link> (which put any URI, javascript:
+# included, in the PDF): markup from the report must never reach it, so every value passes
+# through e(), and p() refuses any other tag as a bug rather than render it.
+_OUR_TAGS = re.compile(r"</?(?:b|font)(?:\s+(?:name|size|color)=(?:\"[^\"<>]*\"|'[^'<>]*'))*\s*>")
+
+
 def p(text: str, style) -> Paragraph:
+    if "<" in _OUR_TAGS.sub("", text):
+        raise ValueError(f"Unescaped markup in brief text: {text[:80]!r}")
     return Paragraph(text, style)
 
 
 def e(text) -> str:
-    """Escape report text for reportlab's mini-markup (names may contain < or &)."""
+    """Escape any value from the report for reportlab's mini-markup (names may contain < or &,
+    and a posted report may contain anything): every value put in a p() goes through here."""
     return escape(str(text))
 
 
@@ -125,8 +136,8 @@ def _score_box(label: str, part: dict, st, width) -> Table:
             [Spacer(1, 14)],
             [p(f'<font name="{BOLD}" color="{_hex(band_color(band))}">'
                f'{e(band or "not scored")}</font>', st["cell"])],
-            [p(f'<font size="8" color="#5b6675">interval {interval(part)} · n = {part.get("n")}'
-               f'</font>', st["cell"])]]
+            [p(f'<font size="8" color="#5b6675">interval {interval(part)} · '
+               f'n = {e(part.get("n"))}</font>', st["cell"])]]
     table = Table(cell, colWidths=[width])
     table.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), PAPER_TINT),
                                ("LINEBEFORE", (0, 0), (0, -1), 4, band_color(band)),
@@ -139,15 +150,15 @@ def _score_box(label: str, part: dict, st, width) -> Table:
 def _cover(report, survey, vendor, audience, st, color, enough) -> list:
     generated = report.get("generated_at", "")[:10]
     started = (survey.get("created_at") or "")[:10]
-    period = f"{started} to {generated}" if started else generated
+    period = e(f"{started} to {generated}" if started else generated)
     story = [Spacer(1, 30 * mm),
              p(f'<font color="{_hex(color)}">{e(vendor)}</font>', st["cover_sub"]),
              p("How your customers buy, and how well you sell to them", st["cover_title"]),
              p(e(survey.get("name", "Survey")), st["cover_sub"]),
              Spacer(1, 4),
              p(f"Prepared for: {e(audience)} · Period: {period} · "
-               f"Customer responses: {report['responses']['customer']} · "
-               f"Staff responses: {report['responses']['vendor']}", st["small"]),
+               f"Customer responses: {e(report['responses']['customer'])} · "
+               f"Staff responses: {e(report['responses']['vendor'])}", st["small"]),
              Spacer(1, 16 * mm)]
     if enough:
         width = (A4[0] - 2 * MARGIN - 10 * mm) / 2
@@ -194,7 +205,7 @@ def _summary(report, vendor, st) -> list:
     best = max(scored, key=lambda kv: kv[1]["score"]) if scored else None
     worst = min(scored, key=lambda kv: kv[1]["score"]) if scored else None
     sentences = [
-        f"{overall['n']} customers told us how they buy; overall, {e(vendor)}'s selling "
+        f"{e(overall['n'])} customers told us how they buy; overall, {e(vendor)}'s selling "
         f"scores {fmt(a['score'])} of 100 for alignment with that ({e(a['band'])}), and its "
         f"demand generation scores {fmt(r['score'])} for readiness ({e(r['band'])}).",
     ]
@@ -256,7 +267,7 @@ def _charts(report, st, color) -> list:
             note.append(f"capped at customer evidence + 15 ({fmt(part.get('cap'))})")
         if part.get("consistency_penalty"):
             note.append(f"staff disagree: −{fmt(part['consistency_penalty'])}")
-        rows.append([p(f"{key} {e(part['title'])}", st["cell"]), p(fmt(part["score"]), st["cell"]),
+        rows.append([p(e(f"{key} {part['title']}"), st["cell"]), p(fmt(part["score"]), st["cell"]),
                      p(fmt(part.get("self_assessed")), st["cell"]),
                      p("; ".join(note) or "", st["cell"])])
     story += [_table(rows, [70 * mm, 18 * mm, 22 * mm, 62 * mm]), PageBreak(),
@@ -268,7 +279,7 @@ def _charts(report, st, color) -> list:
                               DIMENSIONS + ["All"])]
     legend = ", ".join(f"{k} {v['title'].lower()}" for k, v in
                        overall["alignment"]["dimensions"].items())
-    story.append(p(f"Dimensions: {legend}.", st["small"]))
+    story.append(p(f"Dimensions: {e(legend)}.", st["small"]))
     chart_data = overall.get("charts") or {}
     if chart_data.get("timing"):
         story.append(KeepTogether([p("When buyers want to talk to sales", st["h2"]),
@@ -319,7 +330,7 @@ def _segment_pages(report, wanted, st) -> list:
                                 "only.",
                 "low_confidence": "Fewer than 30 responses: intervals are wide."}.get(
             seg["status"])
-        block.append(p(f"n = {seg['n']} · alignment {fmt(seg['alignment']['score'])} "
+        block.append(p(f"n = {e(seg['n'])} · alignment {fmt(seg['alignment']['score'])} "
                        f"({e(seg['alignment']['band'])}) · readiness "
                        f"{fmt(seg['readiness']['score'])} ({e(seg['readiness']['band'])})",
                        st["body"]))
@@ -335,7 +346,7 @@ def _segment_pages(report, wanted, st) -> list:
             if c:
                 versus = (f"{c['difference']:+.1f}" + (" (significant)" if c["significant"]
                                                        else ""))
-            rows.append([p(f"{key} {e(part['title'])}", st["cell"]),
+            rows.append([p(e(f"{key} {part['title']}"), st["cell"]),
                          p(fmt(part.get("score")), st["cell"]),
                          p(e(part.get("band") or part.get("missing", "")), st["cell"]),
                          p(interval(part), st["cell"]), p(versus, st["cell"])])
@@ -353,9 +364,9 @@ def _segment_pages(report, wanted, st) -> list:
 def _not_enough(report, st) -> list:
     limits = report["suppression"]
     return [p("Not enough responses yet", st["h1"]),
-            p(f"This survey has {report['responses']['customer']} customer responses. Scores "
-              f"appear once at least {limits['hide_below']} customers have answered, and are "
-              f"reliable from about {limits['low_confidence_below']}. Invite more customers and "
+            p(f"This survey has {e(report['responses']['customer'])} customer responses. Scores "
+              f"appear once at least {e(limits['hide_below'])} customers have answered, and are "
+              f"reliable from about {e(limits['low_confidence_below'])}. Invite more customers and "
               "render this brief again.", st["body"]), PageBreak()]
 
 
@@ -374,16 +385,16 @@ def _methodology(report, st) -> list:
           "customers' experience contradicts it and lowered where staff disagree with each other.",
           st["body"]),
         p(f"<b>Sample sizes.</b> {e(counts) or 'none shown'}. Segments with fewer than "
-          f"{limits['hide_below']} responses are never shown, to protect respondents; under "
-          f"{limits['insufficient_below']} they are marked as indications only; under "
-          f"{limits['low_confidence_below']} as low confidence.", st["body"]),
+          f"{e(limits['hide_below'])} responses are never shown, to protect respondents; under "
+          f"{e(limits['insufficient_below'])} they are marked as indications only; under "
+          f"{e(limits['low_confidence_below'])} as low confidence.", st["body"]),
         p("<b>Intervals.</b> Every score carries a 95% interval: Wilson intervals for shares, "
           "t-intervals for means, an order-statistic interval for the median first-contact "
           "point, and the usual standard error for the net promoter score. A segment is called "
           "different from the rest only when the difference is at least 5 points and its "
           "interval excludes zero after a Holm correction for the number of comparisons made.",
           st["body"]),
-        p(f"<b>Weights.</b> Alignment is a weighted mean of its dimensions ({weight_text}); "
+        p(f"<b>Weights.</b> Alignment is a weighted mean of its dimensions ({e(weight_text)}); "
           "readiness is the mean of its pillars.", st["body"]),
         p("<b>Bands.</b> 0–39 misaligned / not ready; 40–59 developing; 60–79 aligned / ready; "
           "80–100 leading.", st["body"]),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from .interface import (
     CONFLICT, CREATED, DUPLICATE, UPDATED, AlreadyExists, Store, StorageError,
@@ -12,6 +14,31 @@ from .models import (  # noqa: F401  (re-exported for the services)
     ApiKey, AuditEvent, Brief, Delivery, Instrument, Invitation, NewResponse, Organization, Page, Response, Survey,
     Webhook, to_timestamp, utc_now,
 )
+
+
+# A relative SQLite path is relative to the project directory (where the Makefile and Procfile
+# are), not to wherever a command runs: `make run`, the services and a `flask --app survey_api`
+# command typed in another directory all open the same file.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def sqlite_path(url: str) -> str:
+    path = url[len("sqlite:///"):]
+    if path == ":memory:" or Path(path).is_absolute():
+        return path
+    return str(PROJECT_ROOT / path)
+
+
+def shown_store_url(url: str) -> str:
+    """The store URL as a person should see it: a SQLite file by its absolute path, any
+    password replaced by ***."""
+    if url.startswith("sqlite:///"):
+        return "sqlite:///" + sqlite_path(url)
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user, _, hosts = parts.netloc.rpartition("@")
+    return urlunsplit(parts._replace(netloc=f"{user.split(':', 1)[0]}:***@{hosts}"))
 
 
 def open_store(url: str, *, timeout_ms: int | None = None, production: bool = False) -> Store:
@@ -24,7 +51,7 @@ def open_store(url: str, *, timeout_ms: int | None = None, production: bool = Fa
     if url.startswith("sqlite:///"):
         from .sqlite import SqliteStore
 
-        return SqliteStore(url[len("sqlite:///"):])
+        return SqliteStore(sqlite_path(url))
     if url.startswith(("mongodb://", "mongodb+srv://")):
         from .mongo import DEFAULT_TIMEOUT_MS, MongoStore, names_replica_set
 
@@ -46,5 +73,5 @@ def is_unavailable(error: BaseException) -> bool:
     return mongo is not None and mongo.is_unavailable(error)
 
 
-__all__ = ["open_store", "is_unavailable", "Store", "StorageError", "AlreadyExists", "CREATED",
+__all__ = ["open_store", "shown_store_url", "is_unavailable", "Store", "StorageError", "AlreadyExists", "CREATED",
            "DUPLICATE", "CONFLICT", "UPDATED"]

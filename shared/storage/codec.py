@@ -12,7 +12,7 @@ import orjson
 T = TypeVar("T")
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=64)  # one entry per record class
 def _field_names(cls) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls))
 

@@ -265,6 +265,15 @@ class BriefRepository(ABC):
     @abstractmethod
     def list(self, org_id: str, survey_id: str) -> list[Brief]: ...
 
+    @abstractmethod
+    def revoke_links(self, org_id: str, brief_id: str) -> Brief | None:
+        """Raise the brief's share_generation by one, atomically (every link made so far stops
+        working); the updated brief, or None if there is no such brief."""
+
+    @abstractmethod
+    def delete(self, org_id: str, brief_id: str) -> bool:
+        """Remove the brief and its PDF; False if there was no such brief."""
+
 
 class WebhookRepository(ABC):
     @abstractmethod

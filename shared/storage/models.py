@@ -130,6 +130,9 @@ class Brief:
     checksum: str
     size: int
     created_at: str = field(default_factory=utc_now)
+    # Share links carry the generation they were made in; revoking the links raises it, so
+    # every link made before stops working at once (without a list of the links given out).
+    share_generation: int = 0
 
 
 @dataclass(frozen=True)

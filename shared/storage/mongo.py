@@ -787,6 +787,21 @@ class _Briefs(_Repo, BriefRepository):
             "_id", ASCENDING)
         return [_from_mongo(Brief, d) for d in cursor]
 
+    def revoke_links(self, org_id, brief_id):
+        return _from_mongo(Brief, self.store.db.briefs.find_one_and_update(
+            {"_id": brief_id, "org_id": org_id}, {"$inc": {"share_generation": 1}},
+            return_document=pymongo.ReturnDocument.AFTER))
+
+    def delete(self, org_id, brief_id):
+        deleted = []
+
+        def work(session):
+            query = {"_id": brief_id, "org_id": org_id}
+            deleted.append(self.store.db.briefs.delete_one(query, session=session).deleted_count)
+            self.store.db.brief_files.delete_one(query, session=session)
+        self.store.run_transaction(work)
+        return deleted[-1] == 1
+
 
 class _Webhooks(_Repo, WebhookRepository):
     def add(self, webhook):

@@ -629,6 +629,22 @@ class _Briefs(_Repo, BriefRepository):
             Brief, "SELECT doc FROM briefs WHERE org_id = ? AND survey_id = ? ORDER BY id",
             (org_id, survey_id))
 
+    def revoke_links(self, org_id, brief_id):
+        with self.store.write() as c:
+            row = c.execute("SELECT doc FROM briefs WHERE org_id = ? AND id = ?",
+                            (org_id, brief_id)).fetchone()
+            if row is None:
+                return None
+            doc = loads(row[0])
+            doc["share_generation"] = doc.get("share_generation", 0) + 1
+            c.execute("UPDATE briefs SET doc = ? WHERE id = ?", (dumps(doc), brief_id))
+        return from_doc(Brief, doc)
+
+    def delete(self, org_id, brief_id):
+        with self.store.write() as c:
+            return c.execute("DELETE FROM briefs WHERE org_id = ? AND id = ?",
+                             (org_id, brief_id)).rowcount == 1
+
 
 class _Webhooks(_Repo, WebhookRepository):
     def add(self, webhook):

@@ -10,6 +10,7 @@ import hashlib
 from dataclasses import dataclass
 
 from shared import ids
+from shared.bounded_cache import BoundedCache
 from shared.cells import attribute_errors, cell_key
 from shared.storage import (
     CONFLICT, CREATED, DUPLICATE, UPDATED, Instrument, NewResponse, Response, Store, Survey,
@@ -47,7 +48,7 @@ def context_for(store: Store, survey: Survey) -> IngestContext:
 # Which attributes key the cells, and which question asks each, depend only on the pinned
 # instrument versions (immutable) and the survey's segment names: worked out once per such
 # combination instead of walking both instruments on every request. Read-only once made.
-_lookups: dict[tuple, tuple[dict, dict]] = {}
+_lookups: BoundedCache[tuple[dict, dict]] = BoundedCache(1000)
 
 
 def _segment_lookups(survey: Survey, instruments: dict[str, Instrument]) -> tuple[dict, dict]:
@@ -59,9 +60,7 @@ def _segment_lookups(survey: Survey, instruments: dict[str, Instrument]) -> tupl
                  for kind, inst in instruments.items()}
         names = segment_names(instruments["customer"].definition,
                               instruments["vendor"].definition, list(survey.segments))
-        found = (names, asked)
-        if len(_lookups) < 1000:
-            _lookups[key] = found
+        found = _lookups.put(key, (names, asked))
     return found
 
 

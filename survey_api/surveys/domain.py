@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shared import ids
+from shared.bounded_cache import BoundedCache
 from shared.storage import Instrument, Store, Survey
 
 from ..audit import record
@@ -104,7 +105,7 @@ def transition(store: Store, org_id: str, survey_id: str, to: str,
 
 # Instrument versions never change once stored, so a process may keep the ones it has read
 # (parsing a full questionnaire definition on every response was a large share of a POST).
-_pinned: dict[tuple, Instrument] = {}
+_pinned: BoundedCache[Instrument] = BoundedCache(1000)
 
 
 def _pinned_instrument(store: Store, org_id: str, ref: dict) -> Instrument:
@@ -112,8 +113,8 @@ def _pinned_instrument(store: Store, org_id: str, ref: dict) -> Instrument:
     instrument = _pinned.get(key)
     if instrument is None:
         instrument = store.instruments.get(org_id, ref["id"], ref["version"])
-        if instrument is not None and len(_pinned) < 1000:
-            _pinned[key] = instrument
+        if instrument is not None:
+            _pinned.put(key, instrument)
     return instrument
 
 

@@ -1,0 +1,93 @@
+"""POST /v1/render with markup in every field a posted report can carry (issue 13, item 12):
+reportlab's <img> read files from the server's disk and <a href="javascript:..."> reached the
+PDF. Now the text is printed as written, and the PDF holds no image and no link."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import tempfile
+
+import pytest
+from PIL import Image
+
+import pdf_service
+from pdf_service.brief.render import p, styles
+from reportlab.lib import colors
+
+from .pdfcheck import pdf_text, qpdf_check
+from .test_brief_render import _demo_like, _report
+
+LINK = '<a href="javascript:alert(1)">x</a>'
+
+
+def _expanded(pdf: bytes) -> str:
+    """The PDF with every stream uncompressed and no object streams: greppable."""
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as given, \
+            tempfile.NamedTemporaryFile(suffix=".pdf") as out:
+        given.write(pdf)
+        given.flush()
+        subprocess.run(["qpdf", "--qdf", "--object-streams=disable", given.name, out.name],
+                       check=True)
+        return open(out.name, "rb").read().decode("latin-1")
+
+
+def _hostile_report(image_path: str) -> dict:
+    image = f'<img src="{image_path}" width="40" height="40"/>'
+    report = json.loads(json.dumps(_report(_demo_like())))  # as a client would post it
+    overall = report["overall"]
+    overall["n"] = LINK
+    overall["alignment"]["n"] = image
+    report["responses"]["customer"] = image
+    report["responses"]["vendor"] = LINK
+    report["survey"]["created_at"] = "<b>x</b>.."  # the period shows ten characters
+    pillars = overall["readiness"]["pillars"]
+    first = next(iter(pillars))
+    pillars[f"{first}{image}"] = pillars.pop(first)
+    dims = overall["alignment"]["dimensions"]
+    dims[next(iter(dims))]["title"] = f"Speed {LINK}"
+    shown = next(s for s in report["segments"]
+                 if s["key"] != "overall" and "|" not in s["key"] and s["status"] != "suppressed")
+    shown["n"] = image
+    report["suppression"]["insufficient_below"] = image
+    weights = report["weights"]["alignment"]
+    weights[f"A1{LINK}"] = weights.pop("A1")
+    return report
+
+
+@pytest.fixture
+def render_client(settings, app):
+    return pdf_service.create_app(settings).test_client()
+
+
+def test_markup_in_a_posted_report_is_printed_never_obeyed(render_client, tenant, tmp_path):
+    secret_image = tmp_path / "server-secret.png"
+    Image.new("RGB", (8, 8), (255, 0, 0)).save(secret_image)
+    clean = render_client.post("/v1/render", json=_report(_demo_like()),
+                               headers=tenant.headers("read"))
+    assert clean.status_code == 200
+    images_from_charts = len(re.findall(r"/Subtype\s*/Image", _expanded(clean.data)))
+
+    rendered = render_client.post("/v1/render", json=_hostile_report(str(secret_image)),
+                                  headers=tenant.headers("read"))
+    assert rendered.status_code == 200, rendered.get_data(as_text=True)[:500]
+    qpdf_check(rendered.data)
+    raw = _expanded(rendered.data)
+    assert len(re.findall(r"/Subtype\s*/Image", raw)) == images_from_charts == 0
+    assert "/URI" not in raw and "/JavaScript" not in raw
+    assert "/Annots" not in raw
+    text = " ".join(pdf_text(rendered.data).split())
+    assert text.count("<img src=") >= 5 and "server-secret.png" in text
+    assert text.count('<a href="javascript:alert(1)">x</a>') >= 4
+    assert "Period: <b>x</b>.." in text
+    assert 'speed <a href="javascript:alert(1)">x</a>' in text.lower()
+
+
+def test_the_paragraph_builder_refuses_markup_it_did_not_write():
+    st = styles(colors.HexColor("#1f6feb"))
+    assert p('<font name="DejaVuSans-Bold" size="30">1.0</font> <b>x</b>', st["body"])
+    for markup in ('<img src="/etc/hostname"/>', LINK, '<link href="file:///x">x</link>',
+                   '<font color="#000" face="x">y</font>', "<br/>"):
+        with pytest.raises(ValueError):
+            p(f"before {markup} after", st["body"])
