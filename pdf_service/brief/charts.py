@@ -97,7 +97,7 @@ def score_bars(rows: list[dict], caption: list[str], *, ready_line: float | None
     """Horizontal 0-100 bars in the given order, coloured by band, with 95 % interval whiskers
     and each score and interval printed at the right. rows: name, score, interval, band, low
     (a low-confidence figure: pale and dashed)."""
-    size, row_h = 7.5, 21
+    size, row_h = 7.5, 19
     label_w = min(175, max(stringWidth(r["name"], REGULAR, size) for r in rows) + 8)
     value_w = 112
     x0, x1 = label_w, width - value_w
@@ -196,7 +196,7 @@ def heat_map(rows: list[dict], columns: list[tuple[str, str]], width: float = 48
 
 
 def timing_distribution(timing: dict, n: int, accent, width: float = 480,
-                        height: float = 190) -> Drawing:
+                        height: float = 175) -> Drawing:
     """When customers want first contact (share per 10-point band, with 95 % intervals), and
     the two points that matter: the customers' median and where sales engages."""
     d = Drawing(width, height)

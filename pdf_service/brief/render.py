@@ -19,7 +19,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas as pdfcanvas
 from reportlab.platypus import (
-    CondPageBreak, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table,
+    KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table,
     TableStyle,
 )
 
@@ -33,7 +33,6 @@ JOB_TITLES = {"problem": "Recognising the problem", "explore": "Exploring soluti
               "requirements": "Setting requirements", "selection": "Choosing a supplier",
               "validation": "Checking the choice", "consensus": "Getting everyone on board"}
 MARGIN = 18 * mm
-FRAME_HEIGHT = A4[1] - 20 * mm - 24 * mm
 # Section titles (tests find where sections start by them).
 SECTIONS = ("Where segments differ", "How your selling matches how customers buy",
             "How ready your demand generation is", "What buyers look for, and what you offer",
@@ -85,12 +84,31 @@ class _NumberedCanvas(pdfcanvas.Canvas):
 
 
 def _section(title: str, st) -> list:
-    """A section starts on the current page when a good part of it is still free."""
-    return [CondPageBreak(0.4 * FRAME_HEIGHT), p(e(title), st["h1"])]
+    """A section goes on where the last one ended (its heading kept with its first block)."""
+    return [p(e(title), st["h1"])]
+
+
+def _keep_headings(story: list) -> list:
+    """Each heading, with any captions under it, kept on one page with the first block it
+    introduces: no heading is left alone at the foot of a page."""
+    out, group = [], []
+    for flowable in story:
+        style = getattr(getattr(flowable, "style", None), "name", "")
+        if group or style in ("h1", "h2", "h3"):
+            # A block already kept together joins the group as its parts (reportlab breaks
+            # the page early before a KeepTogether nested in another).
+            group += flowable._content if isinstance(flowable, KeepTogether) else [flowable]
+            if style not in ("h1", "h2", "h3", "small"):
+                out.append(KeepTogether(group))
+                group = []
+            continue
+        out.append(flowable)
+    return out + group
 
 
 def build_story(report: dict, *, audience: str = "leadership",
                 segments: list[str] | None = None) -> list:
+    register_fonts()
     color = accent(report)
     st = styles(color)
     survey = report.get("survey") or {}
@@ -109,7 +127,7 @@ def build_story(report: dict, *, audience: str = "leadership",
     else:
         story += _not_enough(report, st)
     story += _methodology(report, st)
-    return story
+    return _keep_headings(story)
 
 
 def render_brief(report: dict, *, audience: str = "leadership",
