@@ -34,8 +34,7 @@ def create_brief(store: Store, org_id: str, report: dict, audience: str,
                   "scores": [{k: s[k] for k in ("key", "label", "score", "band", "confidence",
                                                 "figure", "sure")} for s in first["scores"]],
                   "actions": first["actions"],
-                  "top_actions": [a["title"].split(". ", 1)[1].rstrip(".")
-                                  for a in first["actions"]]},
+                  "top_actions": [a["name"] for a in first["actions"]]},
         checksum=hashlib.sha256(pdf).hexdigest(), size=len(pdf))
     return store.briefs.add(brief, pdf)
 

@@ -219,6 +219,12 @@ def test_page_one_is_the_answer_headline_scores_and_three_distinct_actions():
         assert words(rec["action"]) in page1 and words(rec["evidence"]) in page1
         shown.append(rec["title"])
     assert len(set(shown)) == 3
+    # Every finding, from single segments and crosses alike, is on the differences page.
+    text = words(pdf_text(pdf, layout=False))
+    differences = text.split("Where segments differ", 1)[1].split("How your selling", 1)[0]
+    assert any("|" in f["segment"] for f in report["findings"])
+    for f in report["findings"][:12]:
+        assert f"{words(f['segment_label'])} ({f['n']})" in differences
     assert "97 % sure" in page1
     # Readiness from 3 staff is marked low confidence; alignment from 225 customers is not.
     first = page_one(report)

@@ -34,6 +34,14 @@ def dimension_name(report: dict, code: str) -> str:
     return code
 
 
+def difference_text(f: dict) -> str:
+    iv = f.get("interval") or [None, None]
+    text = f"difference {signed(f.get('difference'))}"
+    if iv[0] is not None:
+        text += f", 95 % interval {signed(iv[0])} to {signed(iv[1])}"
+    return text + (f"; {f['n']} customers" if f.get("n") else "")
+
+
 def findings_of(report: dict) -> tuple[str, list[dict]]:
     """(headline, findings) as the findings contract has them (ranked, significant only).
 
@@ -155,7 +163,7 @@ def action_lines(number: int, rec: dict) -> dict:
     why = f"Evidence: {rec['evidence']}"
     if rec.get("confidence") is not None:
         why += f" ({sure_text(rec['confidence'])} that this holds.)"
-    return {"id": rec["id"], "title": f"{number}. {rec['title']}.",
+    return {"id": rec["id"], "name": rec["title"], "title": f"{number}. {rec['title']}.",
             "action": f"For {where}: {rec['action']}", "evidence": why}
 
 

@@ -24,7 +24,8 @@ from reportlab.platypus import (
 )
 
 from . import charts
-from .content import dimension_name, distinct_actions, findings_of, fmt, page_one, signed
+from .content import difference_text, dimension_name, distinct_actions, findings_of, fmt, \
+    page_one, signed
 from .style import BOLD, INK, MUTED, PAPER_TINT, REGULAR, RULE, accent, band_color, \
     register_fonts, styles
 
@@ -246,9 +247,8 @@ def _answer(report, survey, vendor, audience, st, enough) -> list:
 def _what_stands_out(report, first, st) -> list:
     overall = report["overall"]
     others = [f for f in first["findings"] if f["sentence"] != first["headline"]][:3]
-    items = [f"{e(f['sentence'])} <font color='#5b6675' size='8'>(difference "
-             f"{signed(f['difference'])}, 95 % interval {signed(f['interval'][0])} to "
-             f"{signed(f['interval'][1])}; {f['n']} customers)</font>" for f in others]
+    items = [f"{e(f['sentence'])} <font color='#5b6675' size='8'>({e(difference_text(f))})"
+             "</font>" for f in others]
     dims = [(k, v) for k, v in overall["alignment"]["dimensions"].items()
             if v.get("score") is not None]
     weakest = sorted(dims, key=lambda kv: kv[1]["score"])[:3]
@@ -288,11 +288,13 @@ def _differences(report, st) -> list:
         rows = [_head(["Customers (n)", "Area", "Score"] + (["Others"] if with_rest else [])
                       + ["Difference (95 % interval)"], st)]
         for f in findings[:12]:
-            rows.append([p(f"{e(f['segment_label'])} ({f['n']})", st["cell"]),
+            rows.append([p(f"{e(f['segment_label'])} ({f.get('n', '–')})", st["cell"]),
                          p(e(f["metric_name"]), st["cell"]), p(fmt(f.get("value")), st["cell"])]
                         + ([p(fmt(f.get("rest_value")), st["cell"])] if with_rest else [])
-                        + [p(f"{signed(f['difference'])} ({signed(f['interval'][0])} to "
-                             f"{signed(f['interval'][1])})", st["cell"])])
+                        + [p(signed(f.get("difference")) + (
+                            f" ({signed(f['interval'][0])} to {signed(f['interval'][1])})"
+                            if (f.get("interval") or [None])[0] is not None else ""),
+                             st["cell"])])
         widths = [58 * mm, 44 * mm, 16 * mm] + ([16 * mm] if with_rest else []) + [
             (40 if with_rest else 56) * mm]
         story.append(_table(rows, widths))
@@ -354,8 +356,9 @@ def _readiness(report, st) -> list:
     notes = []
     for part in readiness["pillars"].values():
         if part.get("capped"):
-            notes.append(f"<b>{e(part['title'])}</b>: staff rated it {fmt(part.get('self_assessed'))}"
-                         f", but customers' experience caps it at {fmt(part.get('cap'))}.")
+            notes.append(f"<b>{e(part['title'])}</b>: staff rated it "
+                         f"{fmt(part.get('self_assessed'))}, but customers' experience caps it "
+                         f"at {fmt(part.get('cap'))}.")
         if part.get("consistency_penalty"):
             notes.append(f"<b>{e(part['title'])}</b>: staff rated it "
                          f"{fmt(part.get('self_assessed'))}, but disagree with each other, which "
@@ -479,12 +482,13 @@ def _other_actions(report, st) -> list:
                    "strongest (the three first actions are on page 1).", st["small"]))
     for rec in actions:
         groups = where[rec["id"]]
+        strongest = "all customers" if rec["segment"] == "overall" else rec["segment_label"]
         applies = "; ".join(e(g) for g in groups[:3]) + (
             f"; and {len(groups) - 3} more" if len(groups) > 3 else "")
         story.append(KeepTogether([
             p(f"{e(rec['title'])}.", st["h3"]), p(e(rec["action"]), st["body_tight"]),
-            p(f"Evidence ({e(rec['segment_label'] if rec['segment'] != 'overall' else 'all customers')}): "
-              f"{e(rec['evidence'])} Applies to: {applies}.", st["small"])]))
+            p(f"Evidence ({e(strongest)}): {e(rec['evidence'])} Applies to: {applies}.",
+              st["small"])]))
     return story
 
 
@@ -525,8 +529,8 @@ def _methodology(report, st) -> list:
           "readiness is the mean of its pillars. “Accuracy of our view of customers” is 100 "
           "minus the average gap between what staff predicted customers would say and what they "
           "said: higher is better.", st["body"]),
-        p("<b>Bands.</b> 0–39 misaligned / not ready; 40–59 developing; 60–79 aligned / ready; "
-          "80–100 leading.", st["body"]),
+        p("<b>Bands.</b> 0–39 misaligned / not ready; 40–59 developing; 60–79 aligned / "
+          "ready; 80–100 leading.", st["body"]),
         p("<b>Customers' words.</b> At most three suggestions are quoted: those given most "
           "often, from complete customer answers only, never from a group too small to show, "
           "never one carrying an e-mail address, web address or long number, and attributed to "
