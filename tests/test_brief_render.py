@@ -12,7 +12,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from pdf_service.brief import charts
-from pdf_service.brief.content import findings_of, page_one
+from pdf_service.brief.content import confidence_of, findings_of, page_one
 from pdf_service.brief.render import JOB_TITLES, SECTIONS, build_story, render_brief
 from pdf_service.brief.style import INK
 from pdf_service.briefs import create_brief, summary_text
@@ -422,3 +422,17 @@ def test_no_page_is_mostly_empty_except_where_a_section_ends(tmp_path):
             if name == "findings" and number == 1:  # with three actions, page 1 is full
                 assert blank <= 0.3, round(blank, 2)
         assert ends < len(pngs) - 1  # most pages are checked, not excused
+
+
+def test_how_sure_a_score_is_follows_its_interval_and_n():
+    report = {"suppression": {"low_confidence_below": 30}}  # the model's bands by default
+    cases = [((54.5, 61.2), 240, "fair", "straddles developing and aligned"),
+             ((62.0, 70.0), 240, "sure", "lies within aligned"),
+             ((39.4, 76.1), 240, "low", "spans misaligned, developing and aligned"),
+             ((62.0, 70.0), 11, "low", "only 11 customers")]
+    for (low, high), n, level, words_expected in cases:
+        sure = confidence_of(report, "alignment", {"interval": [low, high]}, n, "customers")
+        assert sure["level"] == level and words_expected in sure["text"], (low, high, n)
+    staff = confidence_of(report, "readiness", {"interval": [39.4, 76.1]}, 9, "staff")
+    assert staff["text"] == ("Low confidence: only 9 staff; the 95 % range 39.4–76.1 spans "
+                             "not ready, developing and ready.")

@@ -95,14 +95,21 @@ def _no_finding_headline(report: dict) -> str:
             "segment differs significantly from the rest.")
 
 
+# The model's bands, for a posted report that leaves them out.
+DEFAULT_BANDS = [{"min": 0, "alignment": "misaligned", "readiness": "not ready"},
+                 {"min": 40, "alignment": "developing", "readiness": "developing"},
+                 {"min": 60, "alignment": "aligned", "readiness": "ready"},
+                 {"min": 80, "alignment": "leading", "readiness": "leading"}]
+
+
 def bands_spanned(report: dict, kind: str, interval) -> list[str]:
     """The bands an interval touches, lowest first."""
     if not interval or interval[0] is None:
         return []
+    bands = report.get("bands") or DEFAULT_BANDS
     names = []
-    for position, band in enumerate(report["bands"]):
-        upper = (report["bands"][position + 1]["min"] if position + 1 < len(report["bands"])
-                 else float("inf"))
+    for position, band in enumerate(bands):
+        upper = bands[position + 1]["min"] if position + 1 < len(bands) else float("inf")
         if interval[0] < upper and interval[1] >= band["min"]:
             names.append(band[kind])
     return names
