@@ -82,6 +82,8 @@ def test_a_brief_is_rendered_stored_and_served(pdf_client, tenant, scored_survey
     text = pdf_text(pdf.data)
     assert "Size: large · Tenure: new" in text and "board" in text
     assert f"{meta['alignment']:.1f}" in text
+    # The customers' voice travels from the scoring service's report into the brief.
+    assert "“Keep it simple.”" in text and "40 customers" in text
     listed = pdf_client.get(f"/v1/surveys/{scored_survey['id']}/briefs",
                             headers=tenant.headers()).get_json()
     assert [b["id"] for b in listed] == [brief["id"]]
