@@ -359,7 +359,7 @@ def quadrant_plot(quadrants: list[dict], names: dict[str, str], n: int, accent,
     job's name and its two figures, placed so that no label overlaps another."""
     d = Drawing(width, height)
     caption = [f"Each buying job as {n} customers rated it: how important (0–100) and what share "
-               "of them the way they prefer to do it is offered (%)."]
+               "of them the way they prefer to do it is offered (%), with its 95 % interval."]
     y_plot_top = _caption(d, caption, height, width) - 8
     x0, y0 = 34, 30
     w, h = width - x0 - 8, y_plot_top - y0
@@ -393,11 +393,18 @@ def quadrant_plot(quadrants: list[dict], names: dict[str, str], n: int, accent,
     _text(d, x0 + w / 2, 4, "importance to customers (0–100) →", size=7, color=MUTED,
           anchor="middle")
     points = [(px(q["importance"]), py(q["performance"])) for q in quadrants]
+    whiskers = []
+    for q, (x, _) in zip(quadrants, points):
+        iv = share_interval(q["performance"], n)
+        if iv:
+            d.add(Line(x, py(iv[0]), x, py(iv[1]), strokeColor=MUTED, strokeWidth=0.7))
+            whiskers.append((x - 1, py(iv[0]), x + 1, py(iv[1])))
     size = 6.8
     labels = [f"{names.get(q['item'], q['item'])} ({_fmt(q['importance'])}; "
               f"{_fmt(q['performance'])}%)" for q in quadrants]
     widths = [stringWidth(text, REGULAR, size) + 2 for text in labels]
-    boxes = place_labels(points, widths, size + 2, (0, 0, width, y_plot_top + 6), corner)
+    boxes = place_labels(points, widths, size + 2, (0, 0, width, y_plot_top + 6),
+                         corner + whiskers)
     for q, (x, y), text, box in zip(quadrants, points, labels, boxes):
         color = colors.HexColor("#c0392b") if q["quadrant"] == "concentrate here" else accent
         nearest_x = min(max(x, box[0]), box[2])
