@@ -122,6 +122,10 @@ def test_email_carries_the_pdf_and_a_summary(pdf_client, tenant, scored_survey, 
     body = next(p for p in message.walk() if p.get_content_type() == "text/plain")
     text = body.get_payload(decode=True).decode()
     assert f"{created['metadata']['alignment']:.1f} of 100" in text
+    # The body is page 1 of the brief: its headline and its first actions, in order.
+    assert text.splitlines()[3] == created["metadata"]["headline"]
+    positions = [text.index(a["title"]) for a in created["metadata"]["actions"]]
+    assert positions and positions == sorted(positions) and len(set(positions)) == len(positions)
     assert "http://briefs.test/shared/" in text
     attachment = next(p for p in message.walk() if p.get_content_type() == "application/pdf")
     qpdf_check(attachment.get_payload(decode=True))
