@@ -125,7 +125,8 @@ def test_email_carries_the_pdf_and_a_summary(pdf_client, tenant, scored_survey, 
     # The body is page 1 of the brief: its headline and its first actions, in order.
     assert text.splitlines()[3] == created["metadata"]["headline"]
     positions = [text.index(a["title"]) for a in created["metadata"]["actions"]]
-    assert positions and positions == sorted(positions) and len(set(positions)) == len(positions)
+    assert positions == sorted(positions) and len(set(positions)) == len(positions)
+    assert ("What to do first:" in text) == bool(positions)
     assert "http://briefs.test/shared/" in text
     attachment = next(p for p in message.walk() if p.get_content_type() == "application/pdf")
     qpdf_check(attachment.get_payload(decode=True))
