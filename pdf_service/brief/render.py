@@ -262,9 +262,14 @@ def _what_stands_out(report, first, st) -> list:
 
 
 def _table(rows, widths, header=True) -> Table:
+    """Cells may be Paragraphs (text that wraps) or plain strings (short figures and names,
+    which reportlab lays out many times faster)."""
     table = Table(rows, colWidths=widths, repeatRows=1 if header else 0)
     style = [("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE), ("VALIGN", (0, 0), (-1, -1), "TOP"),
-             ("TOPPADDING", (0, 0), (-1, -1), 2.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5)]
+             ("TOPPADDING", (0, 0), (-1, -1), 2.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+             ("FONT", (0, 0), (-1, -1), REGULAR, 8.5, 11), ("TEXTCOLOR", (0, 0), (-1, -1), INK)]
+    if header:
+        style.append(("FONT", (0, 0), (-1, 0), BOLD, 8.5, 11))
     if header:
         style.append(("BACKGROUND", (0, 0), (-1, 0), PAPER_TINT))
     table.setStyle(TableStyle(style))
@@ -453,17 +458,15 @@ def _segment_sections(report, wanted, st) -> list:
         for f in by_segment.get(seg["key"], []):
             block.append(p(f"• {e(f['sentence'])}", st["bullet"]))
         differences = {c["metric"]: c for c in seg.get("comparisons", [])}
-        rows = [_head(["Area", "Score", "Band", "95 % interval", "vs the others"], st)]
+        rows = [["Area", "Score", "Band", "95 % interval", "vs the others"]]
         for key, part in seg["alignment"]["dimensions"].items():
             c = differences.get(key)
             versus = ""
             if c:
                 versus = signed(c["difference"]) + (" (significant)" if c["significant"]
                                                     else "")
-            rows.append([p(e(dimension_name(report, key)), st["cell"]),
-                         p(fmt(part.get("score")), st["cell"]),
-                         p(e(part.get("band") or part.get("missing", "")), st["cell"]),
-                         p(interval(part), st["cell"]), p(versus, st["cell"])])
+            rows.append([dimension_name(report, key), fmt(part.get("score")),
+                         (part.get("band") or "not scored"), interval(part), versus])
         block.append(_table(rows, [64 * mm, 18 * mm, 26 * mm, 30 * mm, 36 * mm]))
         story.append(KeepTogether(block))
     return story
