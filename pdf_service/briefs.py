@@ -15,7 +15,8 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from shared import ids
 from shared.storage import Brief, Store
 
-from .brief.render import fmt, render_brief
+from .brief.content import fmt, page_one, summary_lines
+from .brief.render import render_brief
 
 LINK_SALT = "brief-link"
 MAX_LINK_HOURS = 720  # 30 days: a shared link is for reading a brief, not a standing door
@@ -26,6 +27,7 @@ def create_brief(store: Store, org_id: str, report: dict, audience: str,
                  segments: list[str] | None) -> Brief:
     pdf = render_brief(report, audience=audience, segments=segments)
     overall = report["overall"]
+    first = page_one(report)  # what page 1 says, stored so the e-mail says the same
     brief = Brief(
         id=ids.new_id(), org_id=org_id, survey_id=report["survey_id"],
         metadata={"audience": audience, "segments": segments or [],
@@ -33,7 +35,11 @@ def create_brief(store: Store, org_id: str, report: dict, audience: str,
                   "survey_name": (report.get("survey") or {}).get("name"),
                   "alignment": (overall.get("alignment") or {}).get("score"),
                   "readiness": (overall.get("readiness") or {}).get("score"),
-                  "top_actions": [r["title"] for r in report["recommendations"][:3]]},
+                  "headline": first["headline"],
+                  "scores": [{k: s[k] for k in ("key", "label", "score", "band", "confidence",
+                                                "figure", "sure")} for s in first["scores"]],
+                  "actions": first["actions"],
+                  "top_actions": [a["name"] for a in first["actions"]]},
         checksum=hashlib.sha256(pdf).hexdigest(), size=len(pdf))
     return store.briefs.add(brief, pdf)
 
@@ -86,17 +92,16 @@ def read_share_token(secret: str, token: str, default_hours: int) -> SharedLink:
 
 
 def summary_text(brief: Brief, link: str | None) -> str:
+    """The e-mail body: page 1 of the brief, line for line (from the stored metadata)."""
     m = brief.metadata
     lines = [f"Buyer alignment brief: {m.get('survey_name') or brief.survey_id}",
-             f"Prepared for: {m.get('audience')}", "",
-             f"Alignment of selling with buying: {fmt(m.get('alignment'))} of 100",
-             f"Demand-generation readiness: {fmt(m.get('readiness'))} of 100",
-             f"Based on {m['responses']['customer']} customer and {m['responses']['vendor']} "
-             "staff responses.", ""]
-    if m.get("top_actions"):
-        lines.append("First actions:")
-        lines += [f"  {n}. {title}" for n, title in enumerate(m["top_actions"], start=1)]
-        lines.append("")
+             f"Prepared for: {m.get('audience')}", ""]
+    if "headline" in m:
+        lines += summary_lines(m)
+    else:  # a brief stored before page 1 was kept in the metadata
+        lines += [f"Alignment of selling with buying: {fmt(m.get('alignment'))} of 100",
+                  f"Demand-generation readiness: {fmt(m.get('readiness'))} of 100"]
+    lines.append("")
     if link:
         lines.append(f"Open the brief: {link}")
     lines.append("The full brief is attached as a PDF.")

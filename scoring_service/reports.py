@@ -10,6 +10,7 @@ from shared.storage import Instrument, Store
 
 from .scoring.engine import build_report
 from .scoring.model import load_model
+from .voice import customers_voice
 
 
 class ReportError(Exception):
@@ -51,6 +52,7 @@ def survey_report(store: Store, org_id: str, survey_id: str, segment_by: list[st
         survey_id=survey.id, explain=explain)
     report["survey"] = {"id": survey.id, "name": survey.name, "status": survey.status,
                         "branding": survey.branding, "created_at": survey.created_at}
+    report["voice"] = customers_voice(store, survey, report)
     return report
 
 

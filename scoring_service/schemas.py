@@ -57,6 +57,8 @@ class ReportSchema(ma.Schema):
 
     survey_id = ma.fields.String(allow_none=True)
     model = ma.fields.Dict()
+    voice = ma.fields.Dict(metadata={"description": "Likelihood to recommend split, and the "
+                                                    "customers' suggestions quoted by rule"})
     generated_at = ma.fields.String()
     responses = ma.fields.Dict()
     weights = ma.fields.Dict()

@@ -25,13 +25,11 @@ def main() -> None:
         store = open_store(f"sqlite:///{tmp}/demo.db")
         demo = seed_demo(store, Path(tmp) / "key")
         report = survey_report(store, demo.org_id, demo.survey_id, ["size,tenure"])
-    pdf = render_brief(report, audience="leadership team",
-                       segments=["size=small", "size=midsize", "size=large",
-                                 "size=large|tenure=long_standing"])
+    pdf = render_brief(report, audience="leadership team")
     (docs / "sample-brief.pdf").write_bytes(pdf)
     for old in docs.glob("sample-brief-page-*.png"):
         old.unlink()
-    subprocess.run(["pdftoppm", "-png", "-r", "50", str(docs / "sample-brief.pdf"),
+    subprocess.run(["pdftoppm", "-png", "-r", "60", str(docs / "sample-brief.pdf"),
                     str(docs / "sample-brief-page")], check=True)
     print(f"wrote docs/sample-brief.pdf ({len(pdf):,} bytes) and "
           f"{len(list(docs.glob('sample-brief-page-*.png')))} page images")

@@ -16,12 +16,13 @@ def qpdf_check(pdf: bytes) -> str:
     return result.stdout
 
 
-def pdf_text(pdf: bytes) -> str:
+def pdf_text(pdf: bytes, layout: bool = True) -> str:
+    """layout=False gives reading order (side-by-side boxes one after the other)."""
     with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
         f.write(pdf)
         f.flush()
-        return subprocess.run(["pdftotext", "-layout", f.name, "-"], capture_output=True,
-                              text=True, check=True).stdout
+        return subprocess.run(["pdftotext"] + (["-layout"] if layout else []) + [f.name, "-"],
+                              capture_output=True, text=True, check=True).stdout
 
 
 def page_count(pdf: bytes) -> int:
@@ -41,3 +42,13 @@ def render_pngs(pdf: bytes, folder: Path, prefix: str, dpi: int = 60) -> list[Pa
         subprocess.run(["pdftoppm", "-png", "-r", str(dpi), f.name, str(folder / prefix)],
                        check=True)
     return sorted(folder.glob(f"{prefix}*.png"))
+
+
+def page_texts(pdf: bytes, layout: bool = True) -> list[str]:
+    """The extracted text of each page (pdftotext separates pages with form feeds)."""
+    return pdf_text(pdf, layout).split("\f")[:page_count(pdf)]
+
+
+def words(text: str) -> str:
+    """Text with every run of white space made one space (lines wrap differently per layout)."""
+    return " ".join(text.split())

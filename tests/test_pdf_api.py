@@ -82,6 +82,8 @@ def test_a_brief_is_rendered_stored_and_served(pdf_client, tenant, scored_survey
     text = pdf_text(pdf.data)
     assert "Size: large · Tenure: new" in text and "board" in text
     assert f"{meta['alignment']:.1f}" in text
+    # The customers' voice travels from the scoring service's report into the brief.
+    assert "“Keep it simple.”" in text and "40 customers" in text
     listed = pdf_client.get(f"/v1/surveys/{scored_survey['id']}/briefs",
                             headers=tenant.headers()).get_json()
     assert [b["id"] for b in listed] == [brief["id"]]
@@ -120,6 +122,11 @@ def test_email_carries_the_pdf_and_a_summary(pdf_client, tenant, scored_survey, 
     body = next(p for p in message.walk() if p.get_content_type() == "text/plain")
     text = body.get_payload(decode=True).decode()
     assert f"{created['metadata']['alignment']:.1f} of 100" in text
+    # The body is page 1 of the brief: its headline and its first actions, in order.
+    assert text.splitlines()[3] == created["metadata"]["headline"]
+    positions = [text.index(a["title"]) for a in created["metadata"]["actions"]]
+    assert positions == sorted(positions) and len(set(positions)) == len(positions)
+    assert ("What to do first:" in text) == bool(positions)
     assert "http://briefs.test/shared/" in text
     attachment = next(p for p in message.walk() if p.get_content_type() == "application/pdf")
     qpdf_check(attachment.get_payload(decode=True))

@@ -1,7 +1,13 @@
 """The executive brief: a score report in, PDF bytes out (reportlab platypus).
 
+Page 1 is the answer (headline, the two scores with how sure they are, the first three
+actions); the pages after it are the evidence, each section once: where segments differ,
+alignment, readiness, content and channels, the buying jobs, the customers' voice, the segments
+with findings of their own, the other actions, and how to read the brief.
+
 Every number printed is taken from the report as it is (one decimal), so a reader can check the
-brief against the report, and the tests do (pdftotext).
+brief against the report, and the tests do (pdftotext). The one exception is the whiskers of
+shares, 95 % intervals worked out here from the share and its n, drawn but not printed.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ from reportlab.platypus import (
 )
 
 from . import charts
+from .content import difference_text, dimension_name, distinct_actions, findings_of, fmt, \
+    page_one, signed
 from .style import BOLD, INK, MUTED, PAPER_TINT, REGULAR, RULE, accent, band_color, \
     register_fonts, styles
 
@@ -27,10 +35,15 @@ JOB_TITLES = {"problem": "Recognising the problem", "explore": "Exploring soluti
               "requirements": "Setting requirements", "selection": "Choosing a supplier",
               "validation": "Checking the choice", "consensus": "Getting everyone on board"}
 MARGIN = 18 * mm
-
-
-def fmt(x) -> str:
-    return "–" if x is None else f"{x:.1f}"
+# Section titles (tests find where sections start by them).
+SECTIONS = ("Where segments differ", "How your selling matches how customers buy",
+            "How ready your demand generation is", "What buyers look for, and what you offer",
+            "The buying jobs: where to concentrate", "What customers say",
+            "Segments with a finding of their own", "The segments you asked about",
+            "Other actions", "How to read this brief", "Not enough responses yet")
+BAND_KEY = (("0–39", "misaligned / not ready", "misaligned"), ("40–59", "developing",
+                                                               "developing"),
+            ("60–79", "aligned / ready", "aligned"), ("80–100", "leading", "leading"))
 
 
 def interval(part: dict) -> str:
@@ -42,7 +55,7 @@ def interval(part: dict) -> str:
 # (which reads any file on the server's disk) and <a>/<link> (which put any URI, javascript:
 # included, in the PDF): markup from the report must never reach it, so every value passes
 # through e(), and p() refuses any other tag as a bug rather than render it.
-_OUR_TAGS = re.compile(r"</?(?:b|font)(?:\s+(?:name|size|color)=(?:\"[^\"<>]*\"|'[^'<>]*'))*\s*>")
+_OUR_TAGS = re.compile(r"</?(?:b|i|font)(?:\s+(?:name|size|color)=(?:\"[^\"<>]*\"|'[^'<>]*'))*\s*>")
 
 
 def p(text: str, style) -> Paragraph:
@@ -55,6 +68,10 @@ def e(text) -> str:
     """Escape any value from the report for reportlab's mini-markup (names may contain < or &,
     and a posted report may contain anything): every value put in a p() goes through here."""
     return escape(str(text))
+
+
+def _hex(color) -> str:
+    return "#" + color.hexval()[2:]
 
 
 class _NumberedCanvas(pdfcanvas.Canvas):
@@ -78,330 +95,465 @@ class _NumberedCanvas(pdfcanvas.Canvas):
         super().save()
 
 
-def render_brief(report: dict, *, audience: str = "leadership",
-                 segments: list[str] | None = None) -> bytes:
+def _section(title: str, st) -> list:
+    """A section goes on where the last one ended (its heading kept with its first block)."""
+    return [p(e(title), st["h1"])]
+
+
+def _keep_headings(story: list) -> list:
+    """Each heading, with any captions under it, kept on one page with the first block it
+    introduces: no heading is left alone at the foot of a page."""
+    out, group = [], []
+    for flowable in story:
+        style = getattr(getattr(flowable, "style", None), "name", "")
+        if group or style in ("h1", "h2", "h3"):
+            # A block already kept together joins the group as its parts (reportlab breaks
+            # the page early before a KeepTogether nested in another).
+            group += flowable._content if isinstance(flowable, KeepTogether) else [flowable]
+            if style not in ("h1", "h2", "h3", "small"):
+                out.append(KeepTogether(group))
+                group = []
+            continue
+        out.append(flowable)
+    return out + group
+
+
+def build_story(report: dict, *, audience: str = "leadership",
+                segments: list[str] | None = None) -> list:
     register_fonts()
     color = accent(report)
     st = styles(color)
     survey = report.get("survey") or {}
     vendor = (survey.get("branding") or {}).get("vendor_name") or "Your company"
-    overall = report["overall"]
-    enough = overall.get("status") != "suppressed"
-    story = _cover(report, survey, vendor, audience, st, color, enough)
+    enough = report["overall"].get("status") != "suppressed"
+    story = _answer(report, survey, vendor, audience, st, enough)
     if enough:
-        story += _summary(report, vendor, st)
-        story += _charts(report, st, color)
-        story += _segment_pages(report, segments, st)
+        story += _differences(report, st)
+        story += _alignment(report, st, color)
+        story += _readiness(report, st)
+        story += _offer(report, st, color)
+        story += _jobs(report, st, color)
+        story += _voice(report, st, color)
+        story += _segment_sections(report, segments, st)
+        story += _other_actions(report, st)
     else:
         story += _not_enough(report, st)
     story += _methodology(report, st)
+    return _keep_headings(story)
+
+
+def render_brief(report: dict, *, audience: str = "leadership",
+                 segments: list[str] | None = None) -> bytes:
+    register_fonts()
+    color = accent(report)
+    survey = report.get("survey") or {}
+    vendor = (survey.get("branding") or {}).get("vendor_name") or "Your company"
+    story = build_story(report, audience=audience, segments=segments)
 
     def header(canvas, number, total):
         canvas.saveState()
         width, height = A4
-        if number > 1:
-            canvas.setFillColor(color)
-            canvas.rect(0, height - 6 * mm, width, 6 * mm, stroke=0, fill=1)
-            canvas.setFillColor(INK)
-            canvas.setFont(BOLD, 8.5)
-            canvas.drawString(MARGIN, height - 12.5 * mm, vendor)
-            canvas.setFont(REGULAR, 8.5)
-            canvas.setFillColor(MUTED)
-            canvas.drawRightString(width - MARGIN, height - 12.5 * mm,
-                                   f"Buyer alignment brief · {audience}")
-        canvas.setFont(REGULAR, 8)
+        canvas.setFillColor(color)
+        canvas.rect(0, height - 6 * mm, width, 6 * mm, stroke=0, fill=1)
+        right = f"Buyer alignment brief · {audience}"
+        room = width - 2 * MARGIN - canvas.stringWidth(right, REGULAR, 8.5) - 12
+        size = 8.5  # a long name gets smaller, down to 6 pt, before it is shortened
+        while size > 6 and canvas.stringWidth(vendor, BOLD, size) > room:
+            size -= 0.5
+        name = vendor
+        while canvas.stringWidth(name, BOLD, size) > room:
+            name = name[:-2] + "…"
+        canvas.setFillColor(INK)
+        canvas.setFont(BOLD, size)
+        canvas.drawString(MARGIN, height - 12.5 * mm, name)
+        canvas.setFont(REGULAR, 8.5)
         canvas.setFillColor(MUTED)
-        canvas.drawRightString(width - MARGIN, 10 * mm, f"Page {number} of {total}")
-        canvas.drawString(MARGIN, 10 * mm,
-                          f"Model {report['model']['id']} {report['model']['version']}")
+        canvas.drawRightString(width - MARGIN, height - 12.5 * mm, right)
+        _footer(canvas, number, total, width)
         canvas.restoreState()
 
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN,
-                            topMargin=20 * mm, bottomMargin=18 * mm,
+                            topMargin=20 * mm, bottomMargin=24 * mm,
                             title=f"Buyer alignment brief — {survey.get('name', '')}",
                             author=vendor, subject=f"For {audience}", creator="pdf_service")
     doc.build(story, canvasmaker=lambda *a, **k: _NumberedCanvas(*a, header=header, **k))
     return buffer.getvalue()
 
 
-def _hex(color) -> str:
-    return "#" + color.hexval()[2:]
+def _footer(canvas, number, total, width):
+    """The band key on every page (the pages colour by band), and the low-confidence key."""
+    y = 15 * mm
+    canvas.setFont(BOLD, 7)
+    canvas.setFillColor(MUTED)
+    canvas.drawString(MARGIN, y, "Bands:")
+    x = MARGIN + 28
+    canvas.setFont(REGULAR, 7)
+    for scores, name, band in BAND_KEY:
+        canvas.setFillColor(band_color(band))
+        canvas.rect(x, y - 1, 7, 7, stroke=0, fill=1)
+        canvas.setFillColor(INK)
+        text = f"{scores} {name}"
+        canvas.drawString(x + 10, y, text)
+        x += 10 + canvas.stringWidth(text, REGULAR, 7) + 12
+    canvas.setFillColor(MUTED)
+    canvas.drawString(MARGIN, y - 11, "Pale or dashed marks: low confidence (fewer than 30 "
+                                      "people, or a 95 % interval spanning three bands).")
+    canvas.setFont(REGULAR, 8)
+    canvas.drawRightString(width - MARGIN, y - 11, f"Page {number} of {total}")
 
 
-def _score_box(label: str, part: dict, st, width) -> Table:
-    band = part.get("band")
-    cell = [[p(f'<font size="9" color="#5b6675">{label}</font>', st["cell"])],
-            [p(f'<font name="{BOLD}" size="30">{fmt(part.get("score"))}</font>', st["cell"])],
-            [Spacer(1, 14)],
-            [p(f'<font name="{BOLD}" color="{_hex(band_color(band))}">'
-               f'{e(band or "not scored")}</font>', st["cell"])],
-            [p(f'<font size="8" color="#5b6675">interval {interval(part)} · '
-               f'n = {e(part.get("n"))}</font>', st["cell"])]]
+def _score_box(score: dict, st, width) -> Table:
+    """One of page 1's two scores: what it measures, the figure and band, and how sure it is
+    (a low-confidence score is greyed, framed with a dashed line and says so in red)."""
+    band = score.get("band")
+    low = score["confidence"] == "low"
+    number, rest = score["figure"].split(" ", 1)
+    sure = (f'<font name="{BOLD}" size="8" color="#c0392b">{e(score["sure"])}</font>' if low
+            else f'<font size="8" color="#5b6675">{e(score["sure"])}</font>')
+    cell = [[p(f'<font size="9" color="#5b6675">{e(score["label"])}</font>', st["cell"])],
+            [p(f'<font name="{BOLD}" size="26" color="{"#8a97a6" if low else "#1c2430"}">'
+               f'{number}</font> <font name="{BOLD}" color="{_hex(band_color(band))}">'
+               f'{e(rest)}</font>', st["score"])],
+            [p(sure, st["cell"])]]
     table = Table(cell, colWidths=[width])
-    table.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), PAPER_TINT),
-                               ("LINEBEFORE", (0, 0), (0, -1), 4, band_color(band)),
-                               ("LEFTPADDING", (0, 0), (-1, -1), 12),
-                               ("TOPPADDING", (0, 0), (-1, -1), 4),
-                               ("BOTTOMPADDING", (0, -1), (-1, -1), 10)]))
+    style = [("BACKGROUND", (0, 0), (-1, -1), PAPER_TINT),
+             ("LINEBEFORE", (0, 0), (0, -1), 4, band_color(band)),
+             ("LEFTPADDING", (0, 0), (-1, -1), 10), ("TOPPADDING", (0, 0), (-1, -1), 3),
+             ("BOTTOMPADDING", (0, -1), (-1, -1), 8)]
+    if low:  # a dashed frame: visibly less sure than a solid one
+        style.append(("BOX", (0, 0), (-1, -1), 0.8, band_color(band), None, (3, 2)))
+    table.setStyle(TableStyle(style))
     return table
 
 
-def _cover(report, survey, vendor, audience, st, color, enough) -> list:
+def _answer(report, survey, vendor, audience, st, enough) -> list:
+    """Page 1: what is wrong and what to do first."""
+    first = page_one(report)
     generated = report.get("generated_at", "")[:10]
     started = (survey.get("created_at") or "")[:10]
-    period = e(f"{started} to {generated}" if started else generated)
-    story = [Spacer(1, 30 * mm),
-             p(f'<font color="{_hex(color)}">{e(vendor)}</font>', st["cover_sub"]),
-             p("How your customers buy, and how well you sell to them", st["cover_title"]),
-             p(e(survey.get("name", "Survey")), st["cover_sub"]),
-             Spacer(1, 4),
-             p(f"Prepared for: {e(audience)} · Period: {period} · "
-               f"Customer responses: {e(report['responses']['customer'])} · "
-               f"Staff responses: {e(report['responses']['vendor'])}", st["small"]),
-             Spacer(1, 16 * mm)]
+    period = f"{started} to {generated}" if started and started != generated else generated
+    story = [p(f"{e(vendor)} · {e(survey.get('name', 'Survey'))} · prepared for "
+               f"{e(audience)} · {e(period)} · "
+               f"{e(report['responses']['customer'])} customer and "
+               f"{e(report['responses']['vendor'])} staff responses", st["small"]),
+             p(e(first["headline"]), st["headline"])]
+    # One score under the other: they read in order on a phone and in extracted text.
+    for score in first["scores"]:
+        story += [_score_box(score, st, A4[0] - 2 * MARGIN), Spacer(1, 5)]
     if enough:
-        width = (A4[0] - 2 * MARGIN - 10 * mm) / 2
-        boxes = Table([[_score_box("Alignment: selling vs buying", report["overall"]["alignment"],
-                                   st, width),
-                        _score_box("Demand-generation readiness",
-                                   report["overall"]["readiness"], st, width)]],
-                      colWidths=[width + 5 * mm, width + 5 * mm])
-        boxes.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0),
-                                   ("VALIGN", (0, 0), (-1, -1), "TOP")]))
-        story += [boxes, Spacer(1, 10 * mm),
-                  p("Scores run from 0 to 100: below 40 misaligned / not ready, 40–59 "
-                    "developing, 60–79 aligned / ready, 80 and above leading.", st["small"])]
-    else:
-        story.append(p("Not enough responses yet to score this survey.", st["h2"]))
-    story.append(PageBreak())
-    return story
-
-
-def _biggest_gaps(overall: dict) -> list[tuple[str, dict]]:
-    parts = [(f"{k} {v['title']}", v) for k, v in overall["alignment"]["dimensions"].items()
-             if v.get("score") is not None]
-    parts += [(f"{k} {v['title']}", v) for k, v in overall["readiness"]["pillars"].items()
-              if v.get("score") is not None]
-    return sorted(parts, key=lambda kv: kv[1]["score"])[:3]
-
-
-def _first_actions(report: dict) -> list[dict]:
-    seen, actions = set(), []
-    for rec in report["recommendations"]:
-        if rec["id"] not in seen:
-            seen.add(rec["id"])
-            actions.append(rec)
-        if len(actions) == 3:
-            break
-    return actions
-
-
-def _summary(report, vendor, st) -> list:
-    overall = report["overall"]
-    a, r = overall["alignment"], overall["readiness"]
-    dims = overall["alignment"]["dimensions"]
-    scored = [(k, v) for k, v in dims.items() if v.get("score") is not None]
-    best = max(scored, key=lambda kv: kv[1]["score"]) if scored else None
-    worst = min(scored, key=lambda kv: kv[1]["score"]) if scored else None
-    sentences = [
-        f"{e(overall['n'])} customers told us how they buy; overall, {e(vendor)}'s selling "
-        f"scores {fmt(a['score'])} of 100 for alignment with that ({e(a['band'])}), and its "
-        f"demand generation scores {fmt(r['score'])} for readiness ({e(r['band'])}).",
-    ]
-    if best and worst:
-        sentences.append(
-            f"The closest match is {e(best[1]['title'].lower())} ({fmt(best[1]['score'])}); "
-            f"the widest gap is {e(worst[1]['title'].lower())} ({fmt(worst[1]['score'])}).")
-    timing = (overall.get("charts") or {}).get("timing")
-    if timing:
-        sentences.append(
-            f"Customers want to talk to sales once they are {fmt(timing['customer_median'])}% "
-            f"of the way through buying; sales reaches them at {fmt(timing['vendor_point'])}%.")
-    story = [p("Executive summary", st["h1"]), p(" ".join(sentences), st["body"]),
-             p("The three biggest gaps", st["h2"])]
-    rows = [[p("<b>Area</b>", st["cell"]), p("<b>Score</b>", st["cell"]),
-             p("<b>Band</b>", st["cell"]), p("<b>Interval</b>", st["cell"])]]
-    for name, part in _biggest_gaps(overall):
-        rows.append([p(e(name), st["cell"]), p(fmt(part["score"]), st["cell"]),
-                     p(e(part.get("band")), st["cell"]), p(interval(part), st["cell"])])
-    story.append(_table(rows, [85 * mm, 22 * mm, 30 * mm, 35 * mm]))
-    story.append(p("The first three actions", st["h2"]))
-    actions = _first_actions(report)
-    if not actions:
+        story += _what_stands_out(report, first, st)
+    story.append(p("What to do first", st["h2"]))
+    if not first["actions"]:
         story.append(p("No rule in the model fired: nothing stands out as a first action.",
                        st["body"]))
-    for number, rec in enumerate(actions, start=1):
-        story.append(KeepTogether([
-            p(f"{number}. {e(rec['title'])} <font color='#5b6675'>({e(rec['segment_label'])})"
-              f"</font>", st["h3"]),
-            p(e(rec["action"]), st["body"]),
-            p(f"Evidence: {e(rec['evidence'])}", st["small"])]))
+    for action in first["actions"]:
+        story.append(KeepTogether([p(e(action["title"]), st["h3"]),
+                                   p(e(action["action"]), st["body_tight"]),
+                                   p(e(action["evidence"]), st["small"])]))
     story.append(PageBreak())
     return story
+
+
+def _what_stands_out(report, first, st) -> list:
+    overall = report["overall"]
+    others = [f for f in first["findings"] if f["sentence"] != first["headline"]][:3]
+    items = [f"{e(f['sentence'])} <font color='#5b6675' size='8'>({e(difference_text(f))})"
+             "</font>" for f in others]
+    dims = [(k, v) for k, v in overall["alignment"]["dimensions"].items()
+            if v.get("score") is not None]
+    weakest = sorted(dims, key=lambda kv: kv[1]["score"])[:3]
+    if weakest:
+        items.append("Weakest for all customers: " + "; ".join(
+            f"{e(dimension_name(report, k).lower())} {fmt(v['score'])} ({e(v['band'])})"
+            for k, v in weakest) + ".")
+    if not items:
+        return []
+    return [p("What stands out", st["h2"])] + [p(f"• {item}", st["bullet"]) for item in items]
 
 
 def _table(rows, widths, header=True) -> Table:
+    """Cells may be Paragraphs (text that wraps) or plain strings (short figures and names,
+    which reportlab lays out many times faster)."""
     table = Table(rows, colWidths=widths, repeatRows=1 if header else 0)
     style = [("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE), ("VALIGN", (0, 0), (-1, -1), "TOP"),
-             ("TOPPADDING", (0, 0), (-1, -1), 3), ("BOTTOMPADDING", (0, 0), (-1, -1), 3)]
+             ("TOPPADDING", (0, 0), (-1, -1), 2.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+             ("FONT", (0, 0), (-1, -1), REGULAR, 8.5, 11), ("TEXTCOLOR", (0, 0), (-1, -1), INK)]
+    if header:
+        style.append(("FONT", (0, 0), (-1, 0), BOLD, 8.5, 11))
     if header:
         style.append(("BACKGROUND", (0, 0), (-1, 0), PAPER_TINT))
     table.setStyle(TableStyle(style))
     return table
 
 
-def _charts(report, st, color) -> list:
-    overall = report["overall"]
-    shown = [s for s in report["segments"] if s["status"] != "suppressed"]
-    titles = {k: v["title"] for k, v in overall["readiness"]["pillars"].items()}
-    story = [p("Readiness pillars", st["h1"]),
-             p("How the vendor's own staff rate each pillar, after the checks against what "
-               "customers said and against disagreement among staff.", st["small"]),
-             charts.readiness_spider(overall["readiness"]["pillars"], titles, color)]
-    rows = [[p("<b>Pillar</b>", st["cell"]), p("<b>Score</b>", st["cell"]),
-             p("<b>Self-rated</b>", st["cell"]), p("<b>Note</b>", st["cell"])]]
-    for key, part in overall["readiness"]["pillars"].items():
-        note = []
-        if part.get("capped"):
-            note.append(f"capped at customer evidence + 15 ({fmt(part.get('cap'))})")
-        if part.get("consistency_penalty"):
-            note.append(f"staff disagree: −{fmt(part['consistency_penalty'])}")
-        rows.append([p(e(f"{key} {part['title']}"), st["cell"]), p(fmt(part["score"]), st["cell"]),
-                     p(fmt(part.get("self_assessed")), st["cell"]),
-                     p("; ".join(note) or "", st["cell"])])
-    story += [_table(rows, [70 * mm, 18 * mm, 22 * mm, 62 * mm]), PageBreak(),
-              p("Alignment by segment", st["h1"]),
-              p("Each cell is a dimension's score for a segment, coloured by band. Segments "
-                "with fewer than 5 responses are left out.", st["small"]),
-              charts.heat_map([(s["label"], {**s["alignment"]["dimensions"],
-                                             "All": s["alignment"]}) for s in shown[:40]],
-                              DIMENSIONS + ["All"])]
-    legend = ", ".join(f"{k} {v['title'].lower()}" for k, v in
-                       overall["alignment"]["dimensions"].items())
-    story.append(p(f"Dimensions: {e(legend)}.", st["small"]))
-    chart_data = overall.get("charts") or {}
-    if chart_data.get("timing"):
-        story.append(KeepTogether([p("When buyers want to talk to sales", st["h2"]),
-                                   charts.timing_distribution(chart_data["timing"], color)]))
-    story.append(PageBreak())
-    pairs = (("content", "Content buyers value, and what is published", "useful_pct",
-              "published_pct", ("customers finding it useful", "staff saying it is published")),
-             ("formats", "Formats buyers prefer, and what is published", "useful_pct",
-              "published_pct", ("customers preferring it", "staff saying we publish it")),
-             ("channels", "Where buyers look, and where the vendor is", "used_pct",
-              "present_pct", ("customers using it", "staff saying we are present")))
-    for key, title, left, right, legend in pairs:
-        if chart_data.get(key):
-            # A heading never stays behind at the foot of a page without its chart.
-            story.append(KeepTogether([p(title, st["h2"]), charts.paired_bars(
-                chart_data[key], left, right, legend, color)]))
-    if overall.get("quadrants"):
-        rows = [[p("<b>#</b>", st["cell"]), p("<b>Buying job</b>", st["cell"]),
-                 p("<b>Importance</b>", st["cell"]), p("<b>Served as preferred</b>", st["cell"]),
-                 p("<b>Quadrant</b>", st["cell"])]]
-        for number, q in enumerate(overall["quadrants"], start=1):
-            rows.append([p(str(number), st["cell"]), p(e(JOB_TITLES.get(q["item"], q["item"])),
-                                                       st["cell"]),
-                         p(fmt(q["importance"]), st["cell"]), p(f"{fmt(q['performance'])}%",
-                                                                st["cell"]),
-                         p(e(q["quadrant"]), st["cell"])])
-        story += [PageBreak(), p("Where to concentrate: the buying jobs", st["h2"]),
-                  charts.quadrant_plot(overall["quadrants"], color),
-                  _table(rows, [10 * mm, 55 * mm, 25 * mm, 38 * mm, 44 * mm])]
-    story.append(PageBreak())
+def _head(cells, st) -> list:
+    return [p(f"<b>{c}</b>", st["cell"]) for c in cells]
+
+
+def _differences(report, st) -> list:
+    _, findings = findings_of(report)
+    story = _section("Where segments differ", st)
+    if findings:
+        story.append(p(
+            f"{len(findings)} difference{'s' if len(findings) > 1 else ''} between a group of "
+            "customers and all the others {0} large enough (5 points or more) and sure enough, "
+            "after correcting for the number of comparisons made, to act on. Highest priority "
+            "first.".format("is" if len(findings) == 1 else "are"), st["body"]))
+        with_rest = any(f.get("rest_value") is not None for f in findings)
+        rows = [_head(["Customers (n)", "Area", "Score"] + (["Others"] if with_rest else [])
+                      + ["Difference (95 % interval)"], st)]
+        for f in findings[:12]:
+            rows.append([p(f"{e(f['segment_label'])} ({f.get('n', '–')})", st["cell"]),
+                         p(e(f["metric_name"]), st["cell"]), p(fmt(f.get("value")), st["cell"])]
+                        + ([p(fmt(f.get("rest_value")), st["cell"])] if with_rest else [])
+                        + [p(signed(f.get("difference")) + (
+                            f" ({signed(f['interval'][0])} to {signed(f['interval'][1])})"
+                            if (f.get("interval") or [None])[0] is not None else ""),
+                             st["cell"])])
+        widths = [58 * mm, 44 * mm, 16 * mm] + ([16 * mm] if with_rest else []) + [
+            (40 if with_rest else 56) * mm]
+        story.append(_table(rows, widths))
+        if len(findings) > 12:
+            story.append(p(f"And {len(findings) - 12} smaller differences.", st["small"]))
+    else:
+        story.append(p("No group of customers differs from the others by more than chance "
+                       "would produce: the map below shows how alike they are.", st["body"]))
+    shown = [s for s in report["segments"] if s["status"] != "suppressed"][:40]
+    columns = [(k, dimension_name(report, k)) for k in DIMENSIONS] + [("All", "Overall")]
+    rows = [{"label": s["label"], "n": s["n"], "low": s["status"] != "ok",
+             "cells": {**s["alignment"]["dimensions"], "All": s["alignment"]}} for s in shown]
+    hidden = len(report["segments"]) - len([s for s in report["segments"]
+                                            if s["status"] != "suppressed"])
+    story += [Spacer(1, 6), KeepTogether([
+        p("Alignment by customer group", st["h2"]),
+        p("Every group's score in each area, coloured by band; pale rows rest on fewer than "
+          f"{report['suppression']['low_confidence_below']} customers."
+          + (f" {hidden} group(s) with fewer than {report['suppression']['hide_below']} "
+             "customers are not shown, to protect them." if hidden else ""), st["small"]),
+        charts.heat_map(rows, columns)])]
     return story
 
 
-def _segment_pages(report, wanted, st) -> list:
+def _alignment(report, st, color) -> list:
+    overall = report["overall"]
+    n = overall["n"]
+    rows = sorted(({"name": dimension_name(report, k), "score": v.get("score"),
+                    "interval": v.get("interval"), "band": v.get("band"),
+                    "low": v.get("n", n) < report["suppression"]["low_confidence_below"]}
+                   for k, v in overall["alignment"]["dimensions"].items()),
+                  key=lambda r: -(r["score"] if r["score"] is not None else -1))
+    story = _section("How your selling matches how customers buy", st)
+    story.append(charts.score_bars(rows, [
+        f"Seven areas, each scored 0–100 from {n} customers' answers against the staff's; "
+        "best first. Bars: score, coloured by band; whiskers and brackets: 95 % interval."]))
+    timing = (overall.get("charts") or {}).get("timing")
+    if timing:
+        story.append(KeepTogether([p("When buyers want to talk to sales", st["h2"]),
+                                   charts.timing_distribution(timing, n, color)]))
+    return story
+
+
+def _readiness(report, st) -> list:
+    readiness = report["overall"]["readiness"]
+    staff = readiness.get("vendor_respondents", readiness.get("n")) or 0
+    low = staff < report["suppression"]["low_confidence_below"]
+    rows = sorted(({"name": v["title"], "score": v.get("score"), "interval": v.get("interval"),
+                    "band": v.get("band"), "low": low}
+                   for v in readiness["pillars"].values()),
+                  key=lambda r: -(r["score"] if r["score"] is not None else -1))
+    story = _section("How ready your demand generation is", st)
+    caption = [f"Eight pillars as {staff} staff rated them, checked against what customers said "
+               "and lowered where staff disagree; best first. Dashed line: ready (60)."]
+    if low:
+        caption.append(f"Low confidence: {staff} people are too few for firm scores; read the "
+                       "intervals, not the bars.")
+    story.append(charts.score_bars(rows, caption, ready_line=charts.READY_LINE))
+    notes = []
+    for part in readiness["pillars"].values():
+        if part.get("capped"):
+            notes.append(f"<b>{e(part['title'])}</b>: staff rated it "
+                         f"{fmt(part.get('self_assessed'))}, but customers' experience caps it "
+                         f"at {fmt(part.get('cap'))}.")
+        if part.get("consistency_penalty"):
+            notes.append(f"<b>{e(part['title'])}</b>: staff rated it "
+                         f"{fmt(part.get('self_assessed'))}, but disagree with each other, which "
+                         f"costs {fmt(part['consistency_penalty'])} points.")
+    if notes:
+        story += [p("Why some pillars score below the staff's own rating", st["h3"])]
+        story += [p(f"• {note}", st["bullet"]) for note in notes]
+    return story
+
+
+def _offer(report, st, color) -> list:
+    overall = report["overall"]
+    chart_data = overall.get("charts") or {}
+    staff = overall["readiness"].get("vendor_respondents", 0) or 0
+    pairs = (("content", "Content buyers value, and what is published", "useful_pct",
+              "published_pct", ("customers finding it useful", "staff: we publish it")),
+             ("formats", "Formats buyers prefer, and what is published", "useful_pct",
+              "published_pct", ("customers preferring it", "staff: we publish it")),
+             ("channels", "Where buyers look, and where you are", "used_pct",
+              "present_pct", ("customers using it", "staff: we are present")))
+    blocks = [KeepTogether([p(title, st["h2"]), charts.paired_bars(
+        chart_data[key], left, right, legend, (overall["n"], staff), color)])
+        for key, title, left, right, legend in pairs if chart_data.get(key)]
+    if not blocks:
+        return []
+    return _section("What buyers look for, and what you offer", st) + [
+        p("Share of customers who want each item beside the share of staff who say it is "
+          "offered; thin lines: 95 % intervals.", st["small"])] + blocks
+
+
+def _jobs(report, st, color) -> list:
+    quadrants = report["overall"].get("quadrants")
+    if not quadrants:
+        return []
+    return _section("The buying jobs: where to concentrate", st) + [
+        charts.quadrant_plot(quadrants, JOB_TITLES, report["overall"]["n"], color),
+        p("Jobs at the lower right matter most to customers and are served least the way they "
+          "prefer: concentrate there first. The dashed lines are the averages.", st["small"])]
+
+
+def _voice(report, st, color) -> list:
+    nps = report["overall"].get("nps") or {}
+    voice = report.get("voice") or {}
+    if nps.get("value") is None and not voice.get("suggestions"):
+        return []
+    story = _section("What customers say", st)
+    if nps.get("value") is not None:
+        story += [p("How likely they are to recommend you", st["h2"]),
+                  charts.recommend_chart(nps, voice.get("recommend"), color)]
+    quotes = voice.get("suggestions") or []
+    if quotes:
+        story.append(p("In their own words: what would make buying from you easier", st["h2"]))
+        for quote in quotes:
+            who = (f"customers in {e(quote['group'])}" if quote.get("group") else "customers")
+            count = quote.get("count", 1)
+            said = f"{count} {who} wrote this" if count > 1 else f"one of the {who}"
+            story += [p(f"“{e(quote['text'])}”", st["quote"]),
+                      p(f"— {said}", st["small"])]
+        story.append(p("Chosen by rule: the suggestions given most often, from complete "
+                       "answers only, never from a group too small to show, and never naming "
+                       "a group under 10 people.", st["small"]))
+    return story
+
+
+def _segment_sections(report, wanted, st) -> list:
+    _, findings = findings_of(report)
+    by_segment: dict[str, list] = {}
+    for f in findings:
+        by_segment.setdefault(f["segment"], []).append(f)
     segments = [s for s in report["segments"] if s["key"] != "overall"]
     if wanted:
         segments = [s for s in segments if s["key"] in wanted]
+        title = "The segments you asked about"
     else:
-        segments = [s for s in segments if "|" not in s["key"]]
-    story = []
+        segments = [s for s in segments if s["key"] in by_segment]
+        title = "Segments with a finding of their own"
+    if not segments:
+        return []
+    story = _section(title, st)
     for seg in segments:
-        block = [p(e(seg["label"]), st["h1"])]
+        block = [p(e(seg["label"]), st["h2"])]
         if seg["status"] == "suppressed":
-            block.append(p(e(seg.get("note", "Too few responses to show.")), st["body"]))
-            story += block + [PageBreak()]
+            story.append(KeepTogether(block + [p(e(seg.get("note", "Too few responses to show."
+                                                              )), st["body"])]))
             continue
-        flag = {"insufficient": "Fewer than 10 responses: read these numbers as indications "
-                                "only.",
-                "low_confidence": "Fewer than 30 responses: intervals are wide."}.get(
-            seg["status"])
-        block.append(p(f"n = {e(seg['n'])} · alignment {fmt(seg['alignment']['score'])} "
-                       f"({e(seg['alignment']['band'])}) · readiness "
-                       f"{fmt(seg['readiness']['score'])} ({e(seg['readiness']['band'])})",
-                       st["body"]))
-        if flag:
-            block.append(p(flag, st["small"]))
-        rows = [[p("<b>Dimension</b>", st["cell"]), p("<b>Score</b>", st["cell"]),
-                 p("<b>Band</b>", st["cell"]), p("<b>Interval</b>", st["cell"]),
-                 p("<b>vs the rest</b>", st["cell"])]]
+        flag = {"insufficient": " · fewer than 10 responses: indications only",
+                "low_confidence": " · low confidence: fewer than 30 responses"}.get(
+            seg["status"], "")
+        a = seg["alignment"]
+        block.append(p(f"n = {seg['n']} · alignment {fmt(a['score'])} ({e(a['band'])}), "
+                       f"95 % interval {interval(a)}{flag}", st["body_tight"]))
+        for f in by_segment.get(seg["key"], []):
+            block.append(p(f"• {e(f['sentence'])}", st["bullet"]))
         differences = {c["metric"]: c for c in seg.get("comparisons", [])}
+        rows = [["Area", "Score", "Band", "95 % interval", "vs the others"]]
         for key, part in seg["alignment"]["dimensions"].items():
             c = differences.get(key)
             versus = ""
             if c:
-                versus = (f"{c['difference']:+.1f}" + (" (significant)" if c["significant"]
-                                                       else ""))
-            rows.append([p(e(f"{key} {part['title']}"), st["cell"]),
-                         p(fmt(part.get("score")), st["cell"]),
-                         p(e(part.get("band") or part.get("missing", "")), st["cell"]),
-                         p(interval(part), st["cell"]), p(versus, st["cell"])])
-        block.append(_table(rows, [62 * mm, 18 * mm, 27 * mm, 30 * mm, 35 * mm]))
-        recs = seg.get("recommendations", [])[:3]
-        if recs:
-            block.append(p("What to do here", st["h2"]))
-            for rec in recs:
-                block += [p(f"<b>{e(rec['title'])}.</b> {e(rec['action'])}", st["body"]),
-                          p(f"Evidence: {e(rec['evidence'])}", st["small"])]
-        story += block + [PageBreak()]
+                versus = signed(c["difference"]) + (" (significant)" if c["significant"]
+                                                    else "")
+            rows.append([dimension_name(report, key), fmt(part.get("score")),
+                         (part.get("band") or "not scored"), interval(part), versus])
+        block.append(_table(rows, [64 * mm, 18 * mm, 26 * mm, 30 * mm, 36 * mm]))
+        story.append(KeepTogether(block))
+    return story
+
+
+def _other_actions(report, st) -> list:
+    actions = distinct_actions(report)[len(page_one(report)["actions"]):]
+    if not actions:
+        return []
+    where: dict[str, list[str]] = {}
+    for rec in report["recommendations"]:
+        where.setdefault(rec["id"], []).append(
+            "all customers" if rec["segment"] == "overall" else rec["segment_label"])
+    story = _section("Other actions", st)
+    story.append(p("What else the rules found, each once, with the group where its evidence is "
+                   "strongest (the three first actions are on page 1).", st["small"]))
+    for rec in actions:
+        groups = where[rec["id"]]
+        strongest = "all customers" if rec["segment"] == "overall" else rec["segment_label"]
+        applies = "; ".join(e(g) for g in groups[:3]) + (
+            f"; and {len(groups) - 3} more" if len(groups) > 3 else "")
+        story.append(KeepTogether([
+            p(f"{e(rec['title'])}.", st["h3"]), p(e(rec["action"]), st["body_tight"]),
+            p(f"Evidence ({e(strongest)}): {e(rec['evidence'])} Applies to: {applies}.",
+              st["small"])]))
     return story
 
 
 def _not_enough(report, st) -> list:
     limits = report["suppression"]
     return [p("Not enough responses yet", st["h1"]),
-            p(f"This survey has {e(report['responses']['customer'])} customer responses. Scores "
-              f"appear once at least {e(limits['hide_below'])} customers have answered, and are "
-              f"reliable from about {e(limits['low_confidence_below'])}. Invite more customers and "
+            p(f"This survey has {report['responses']['customer']} customer responses. Scores "
+              f"appear once at least {limits['hide_below']} customers have answered, and are "
+              f"reliable from about {limits['low_confidence_below']}. Invite more customers and "
               "render this brief again.", st["body"]), PageBreak()]
 
 
 def _methodology(report, st) -> list:
     weights = report["weights"]["alignment"]
     limits = report["suppression"]
-    counts = ", ".join(f"{s['label']}: n = {s['n']}" for s in report["segments"]
-                       if s["status"] != "suppressed")
-    weight_text = ", ".join(f"{k} {v:.2f}" for k, v in weights.items())
-    return [
-        p("How to read this brief", st["h1"]),
+    weight_text = ", ".join(f"{dimension_name(report, k).lower()} {v:.2f}"
+                            for k, v in weights.items())
+    return _section("How to read this brief", st) + [
         p("<b>Where the numbers come from.</b> Customers answered a short survey about how they "
           "prefer to buy; the vendor's sales, marketing and leadership staff answered a "
-          "self-assessment of how they sell. Alignment compares the two, in seven dimensions; "
+          "self-assessment of how they sell. Alignment compares the two, in seven areas; "
           "readiness is the staff's own rating of eight demand-generation pillars, capped where "
           "customers' experience contradicts it and lowered where staff disagree with each other.",
           st["body"]),
-        p(f"<b>Sample sizes.</b> {e(counts) or 'none shown'}. Segments with fewer than "
-          f"{e(limits['hide_below'])} responses are never shown, to protect respondents; under "
-          f"{e(limits['insufficient_below'])} they are marked as indications only; under "
-          f"{e(limits['low_confidence_below'])} as low confidence.", st["body"]),
-        p("<b>Intervals.</b> Every score carries a 95% interval: Wilson intervals for shares, "
+        p(f"<b>Sample sizes.</b> Every chart and table gives its n. Groups with fewer than "
+          f"{limits['hide_below']} responses are never shown, to protect respondents; under "
+          f"{limits['insufficient_below']} they are indications only; under "
+          f"{limits['low_confidence_below']}, or when a score's 95 % interval spans three bands, "
+          "they are marked low confidence (pale or dashed, and said in words).", st["body"]),
+        p("<b>Intervals.</b> Every score carries a 95% interval: Wilson intervals for shares "
+          "(the whiskers on the share charts are worked out from each share and its n), "
           "t-intervals for means, an order-statistic interval for the median first-contact "
-          "point, and the usual standard error for the net promoter score. A segment is called "
-          "different from the rest only when the difference is at least 5 points and its "
-          "interval excludes zero after a Holm correction for the number of comparisons made.",
+          "point, and the usual standard error for the net promoter score. A group is called "
+          "different from the others only when the difference is at least 5 points and its "
+          "interval excludes zero after correcting for the number of comparisons made.",
           st["body"]),
-        p(f"<b>Weights.</b> Alignment is a weighted mean of its dimensions ({e(weight_text)}); "
-          "readiness is the mean of its pillars.", st["body"]),
-        p("<b>Bands.</b> 0–39 misaligned / not ready; 40–59 developing; 60–79 aligned / ready; "
-          "80–100 leading.", st["body"]),
-        p(f"<b>Model.</b> {e(report['model']['id'])} version {e(report['model']['version'])}. "
-          "The model is a data file: its formulas are documented in docs/scoring.md.",
+        p(f"<b>Weights.</b> Alignment is a weighted mean of its areas ({e(weight_text)}); "
+          "readiness is the mean of its pillars. “Accuracy of our view of customers” is 100 "
+          "minus the average gap between what staff predicted customers would say and what they "
+          "said: higher is better.", st["body"]),
+        p("<b>Bands.</b> 0–39 misaligned / not ready; 40–59 developing; 60–79 aligned / "
+          "ready; 80–100 leading.", st["body"]),
+        p("<b>Customers' words.</b> At most three suggestions are quoted: those given most "
+          "often, from complete customer answers only, never from a group too small to show, "
+          "never one carrying an e-mail address, web address or long number, and attributed to "
+          f"a group only when it has at least {limits['insufficient_below']} customers.",
           st["body"]),
+        p(f"<b>Model.</b> Scored with the model {e(report['model']['id'])} version "
+          f"{e(report['model']['version'])}; the model is a data file whose formulas are "
+          "documented with the scoring service.", st["body"]),
         p("<b>Caveats.</b> Customers who answer surveys may differ from those who do not. The "
           "staff self-assessment is only as candid as the people who filled it in. Small "
-          "segments move a lot from one survey to the next.", st["body"]),
+          "groups move a lot from one survey to the next.", st["body"]),
     ]
