@@ -43,6 +43,12 @@ class Settings:
     api_rate_limit: str = "3000 per minute"
     anonymous_rate_limit: str = "30 per minute"
     webhook_poll_seconds: int = 2  # 0 turns the in-process webhook dispatcher off
+    # Webhooks may target loopback, private and link-local addresses: development and tests
+    # only (a production receiver is on the internet; anything else is a port scanner).
+    webhook_allow_private: bool = False
+    # Reverse proxies in front of the services whose X-Forwarded-For is trusted (ProxyFix);
+    # 0: the client address is the peer's, and X-Forwarded-For is ignored.
+    trusted_proxy_hops: int = 0
     web_concurrency: int = 2
     gunicorn_threads: int = 4
 
@@ -71,6 +77,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                 values[field.name] = int(raw)
             except ValueError:
                 raise ConfigError(f"{field.name.upper()} must be a whole number, got {raw!r}") from None
+        elif field.type == "bool":
+            if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise ConfigError(f"{field.name.upper()} must be true or false, got {raw!r}")
+            values[field.name] = raw.lower() in ("true", "1", "yes")
         else:
             values[field.name] = raw
     return finalize(Settings(**values))
@@ -101,6 +111,8 @@ def validate(settings: Settings) -> None:
         weak = [name.upper() for name in _SECRETS if len(getattr(settings, name)) < 16]
         if weak:
             raise ConfigError("these secrets are shorter than 16 characters: " + ", ".join(weak))
+    if settings.trusted_proxy_hops < 0:
+        raise ConfigError("TRUSTED_PROXY_HOPS must be 0 or more")
     if settings.max_body_bytes < 1024:
         raise ConfigError("MAX_BODY_BYTES must be at least 1024")
     if not settings.store_url.startswith(("sqlite:///", "mongodb://", "mongodb+srv://", "mongomock://")):

@@ -95,7 +95,10 @@ class MongoStore(Store):
         self.url = url
         self._client_factory = client_factory or (
             lambda: pymongo.MongoClient(url, w="majority", serverSelectionTimeoutMS=5000,
-                                        uuidRepresentation="standard", tz_aware=True))
+                                        uuidRepresentation="standard", tz_aware=True,
+                                        # A string that is not UTF-8 (written by another
+                                        # client) reads as U+FFFD instead of stopping a cursor.
+                                        unicode_decode_error_handler="replace"))
         self._client = None
         self._pid = None
         self._transactions: bool | None = None

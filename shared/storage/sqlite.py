@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -54,6 +55,20 @@ from .models import (
     Webhook,
     utc_now,
 )
+
+log = logging.getLogger(__name__)
+
+
+def _readable(cls, rows):
+    """Records from (doc,) rows; a row whose document cannot be read at all (corrupted
+    outside this code) is logged and left out, so it cannot stop a listing or an export."""
+    for row in rows:
+        try:
+            yield from_doc(cls, loads(row[-1]))
+        except (ValueError, TypeError) as exc:
+            log.error("unreadable stored record skipped",
+                      extra={"kind": cls.__name__, "error": type(exc).__name__})
+
 
 # Schema migrations, applied in order; PRAGMA user_version holds how many have run.
 # Append new ones; never edit one that has shipped.
@@ -278,7 +293,7 @@ class SqliteStore(Store):
         return from_doc(cls, loads(row[0])) if row else None
 
     def many(self, cls, sql: str, params=()) -> list:
-        return [from_doc(cls, loads(r[0])) for r in self.conn().execute(sql, params)]
+        return list(_readable(cls, self.conn().execute(sql, params)))
 
     def patch(self, cls, table: str, where: str, params: tuple, changes: dict, *,
               columns: tuple[str, ...] = (), stamp: bool = True):
@@ -530,8 +545,7 @@ class _Responses(_Repo, ResponseRepository):
                                              [survey_id, after, *extra, batch_size]).fetchall()
             if not rows:
                 return
-            for _, doc in rows:
-                yield from_doc(Response, loads(doc))
+            yield from _readable(Response, rows)
             after = rows[-1][0]
 
     def count(self, survey_id):
@@ -656,10 +670,18 @@ class _Deliveries(_Repo, DeliveryRepository):
                 "ORDER BY next_attempt_at LIMIT ?", (now, limit)).fetchall()
             claimed = []
             for delivery_id, doc in rows:
-                doc = {**loads(doc), "next_attempt_at": lease_until}
+                try:
+                    doc = {**loads(doc), "next_attempt_at": lease_until}
+                    delivery = from_doc(Delivery, doc)
+                except (ValueError, TypeError):
+                    # Unreadable: it fails alone instead of stopping every delivery behind it.
+                    c.execute("UPDATE deliveries SET status = 'failed' WHERE id = ?",
+                              (delivery_id,))
+                    log.error("unreadable webhook delivery failed", extra={"delivery": delivery_id})
+                    continue
                 c.execute("UPDATE deliveries SET next_attempt_at = ?, doc = ? WHERE id = ?",
                           (lease_until, dumps(doc), delivery_id))
-                claimed.append(from_doc(Delivery, doc))
+                claimed.append(delivery)
         return claimed
 
     def update(self, delivery_id, changes):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from shared import ids
 from shared.cells import attribute_errors, cell_key
+from shared.text import text_problem
 from shared.storage import (
     CONFLICT, CREATED, DUPLICATE, UPDATED, Instrument, NewResponse, Response, Store, Survey,
     canonical_bytes, utc_now,
@@ -196,8 +197,10 @@ def ingest_batch(store: Store, survey: Survey, items: list[dict], envelope_error
 
 def _rejected(position: int, item, errors: list[dict]) -> dict:
     submission_id = item.get("submission_id") if isinstance(item, dict) else None
-    return {"index": position, "submission_id": submission_id
-            if isinstance(submission_id, str) else None, "status": "rejected", "errors": errors}
+    if not isinstance(submission_id, str) or text_problem(submission_id, single_line=True):
+        submission_id = None  # never echo text we refused
+    return {"index": position, "submission_id": submission_id, "status": "rejected",
+            "errors": errors}
 
 
 OUTCOME_STATUS = {CREATED: 201, UPDATED: 200, DUPLICATE: 200, CONFLICT: 409}

@@ -39,13 +39,18 @@ def body_of(delivery: Delivery) -> bytes:
                       separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def deliver_due(store: Store, post: Callable = requests.post,
+def deliver_due(store: Store, settings=None, post: Callable = requests.post,
                 now: datetime | None = None) -> int:
     """Send every delivery due now; returns how many were attempted."""
     now = now or datetime.now(timezone.utc)
     due = store.deliveries.claim_due(to_timestamp(now), to_timestamp(now + LEASE))
     for delivery in due:
-        _attempt(store, delivery, post, now)
+        try:
+            _attempt(store, delivery, post, now)
+        except Exception:  # e.g. a stored payload that cannot be encoded: it fails alone
+            log.exception("webhook delivery cannot be sent", extra={"delivery": delivery.id})
+            store.deliveries.update(delivery.id, {"status": "failed",
+                                                  "last_error": "The event cannot be encoded."})
     return len(due)
 
 
