@@ -309,3 +309,30 @@ def test_a_poisoned_delivery_fails_alone_and_every_tenant_keeps_receiving(world)
                             ["delivered", "failed"])
     finally:
         receiver.close()
+
+
+# -- one invitation, one response, in batches too (item 7) -----------------------------------
+
+def test_a_batch_counts_one_response_per_invitation(client, tenant, open_survey, app):
+    h = tenant.headers()
+    base = f"/v1/surveys/{open_survey['id']}"
+    invitation = client.post(f"{base}/invitations", json={"invitations": [{}]},
+                             headers=h).get_json()["invitations"][0]
+    items = [{"submission_id": f"inv-{i}", "invitation_id": invitation["id"],
+              "answers": answers(i)} for i in range(3)]
+    items.append(dict(items[0]))  # the first one repeated: a duplicate, not a new response
+    body = client.post(f"{base}/responses:batch", json={"responses": items},
+                       headers=h).get_json()
+    assert [r["status"] for r in body["results"]] == ["created", "rejected", "rejected",
+                                                      "duplicate"]
+    assert body["results"][1]["errors"][0]["field"] == "invitation_id"
+    assert "Item 0 of this batch" in body["results"][1]["errors"][0]["reason"]
+    listed = client.get(f"{base}/responses", headers=h).get_json()["items"]
+    assert [r["submission_id"] for r in listed] == ["inv-0"]
+    with app.app_context():
+        cells = get_store().aggregates.for_survey(open_survey["id"])
+    assert sum(c.get("n", 0) for c in cells.values()) == 1
+    # A later batch cannot add a second response to the now completed invitation either.
+    again = client.post(f"{base}/responses:batch", json={"responses": [items[1]]},
+                        headers=h).get_json()
+    assert again["results"][0]["status"] == "rejected"

@@ -19,7 +19,7 @@ from shared.storage import CONFLICT, Store, Survey, utc_now
 from shared.text import text_problem
 
 from ..errors import Invalid
-from .domain import MAX_BATCH, context_for, ingest_prepared, prepare
+from .domain import MAX_BATCH, context_for, ingest_prepared, one_per_invitation, prepare
 from .export import FORMULA_STARTS
 
 NUMERIC = ("likert_5", "scale_0_10", "percent")
@@ -138,22 +138,28 @@ def _safe(numbered, rows: csv.DictReader):
 
 
 def _flush(ctx, pending, questions, kind, summary, reject_writer) -> None:
-    ready, lines = [], []
+    ready, rejected = [], {}
     received_at = utc_now()
     for line, row in pending:
         item, errors = row_to_item(row, questions, kind)
         if not errors:
             try:
-                ready.append(prepare(ctx, item, "import", received_at=received_at))
-                lines.append(line)
+                ready.append((line, prepare(ctx, item, "import", received_at=received_at)))
                 continue
             except Invalid as exc:
                 errors = exc.errors
+        rejected[line] = (item.get("submission_id", ""), errors)
+    ready, repeats = one_per_invitation(ready)
+    rows = dict(pending)
+    for line, errors in repeats.items():
+        rejected[line] = (rows[line].get("submission_id", ""), errors)
+    for line in sorted(rejected):
+        submission_id, errors = rejected[line]
         summary.rejected += 1
         for error in errors:
-            reject_writer.writerow([line, item.get("submission_id", ""), error["field"],
-                                    error["reason"]])
-    for line, (response, outcome) in zip(lines, ingest_prepared(ctx, ready)):
+            reject_writer.writerow([line, submission_id, error["field"], error["reason"]])
+    lines = [line for line, _ in ready]
+    for line, (response, outcome) in zip(lines, ingest_prepared(ctx, [n for _, n in ready])):
         setattr(summary, outcome, getattr(summary, outcome) + 1)
         if outcome == CONFLICT:
             reject_writer.writerow([line, response.submission_id, "submission_id",
