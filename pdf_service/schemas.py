@@ -5,6 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from shared.text import EmailAddress
+
 
 class BriefRequestSchema(ma.Schema):
     survey_id = ma.fields.String(required=True, validate=validate.Length(min=1, max=64))
@@ -16,12 +18,13 @@ class BriefRequestSchema(ma.Schema):
         metadata={"description": "Segment keys to give a page each, e.g. size=large or "
                                  "size=large|tenure=new. Default: every single-attribute "
                                  "segment.", "example": ["size=large", "tenure=new"]})
-    email_to = ma.fields.List(ma.fields.Email(), load_default=list,
+    # EmailAddress: ASCII only, so the mail server never refuses it at send time.
+    email_to = ma.fields.List(EmailAddress(), load_default=list,
                               validate=validate.Length(max=50))
 
 
 class EmailRequestSchema(ma.Schema):
-    to = ma.fields.List(ma.fields.Email(), required=True, validate=validate.Length(min=1, max=50))
+    to = ma.fields.List(EmailAddress(), required=True, validate=validate.Length(min=1, max=50))
 
 
 class ShareRequestSchema(ma.Schema):

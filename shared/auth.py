@@ -47,6 +47,23 @@ def presented_key() -> str | None:
     return request.headers.get("X-API-Key") or None
 
 
+def lookup_key(store: Store, plaintext: str) -> ApiKey | None:
+    """The stored key for this plaintext, looked up once per request (the rate limit asks
+    before the route authenticates). Kept on the request, not on g: g outlives a request
+    when an app context is already pushed (as in tests)."""
+    cached = getattr(request, "key_lookup", None)
+    if cached is not None and cached[0] == plaintext:
+        return cached[1]
+    key = store.api_keys.find_by_hash(ids.hash_secret(plaintext))
+    request.key_lookup = (plaintext, key)
+    return key
+
+
+def valid_service_token(service_token: str) -> bool:
+    token = request.headers.get("X-Service-Token")
+    return token is not None and hmac.compare_digest(token.encode(), service_token.encode())
+
+
 def service_caller(store: Store, service_token: str) -> ApiKey | None:
     """A call from another of our services: X-Service-Token (the shared SERVICE_TOKEN) on
     behalf of the organization in X-Org-Id. It may only read. None if the headers are absent."""
@@ -73,7 +90,7 @@ def authenticate(store: Store, scope: str) -> ApiKey:
     if not plaintext:
         abort(401, message="An API key is required: send 'Authorization: Bearer <key>'.",
               headers=challenge)
-    key = store.api_keys.find_by_hash(ids.hash_secret(plaintext))
+    key = lookup_key(store, plaintext)
     if key is None or not key.active:
         abort(401, message="The API key is not valid or has been revoked.", headers=challenge)
     if not grants(key, scope):

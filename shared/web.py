@@ -25,6 +25,7 @@ from flask_smorest import abort
 from flask_smorest.utils import prepare_response, resolve_schema_instance
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import ids
 from .auth import SECURITY_SCHEME
@@ -66,8 +67,8 @@ class BoundaryParser(FlaskParser):
     (see _install_input_checks) instead of parsing it a second time."""
 
     def _raw_load_json(self, req):
-        if "json_body" in g:
-            return g.json_body
+        if hasattr(req, "checked_json"):
+            return req.checked_json
         return super()._raw_load_json(req)
 
 
@@ -85,7 +86,7 @@ def items_checked_one_by_one(*lists: str):
 
 def item_problems(list_name: str) -> dict[int, list[dict]]:
     """{position: [{"field", "reason"}]} found by the boundary check in list_name's items."""
-    return g.get("item_problems", {}).get(list_name, {})
+    return getattr(request, "item_problems", {}).get(list_name, {})
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -170,6 +171,11 @@ def create_service_app(import_name: str, service: str, title: str,
         OPENAPI_SWAGGER_UI_URL="/docs/assets/",
         API_SPEC_OPTIONS={"info": {"description": description}},
     )
+    if settings.trusted_proxy_hops:
+        # The client address (rate limits, the anonymous link's fingerprint) is the one the
+        # trusted proxies name; X-Forwarded-For from anyone else is ignored.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxy_hops,
+                                x_proto=settings.trusted_proxy_hops)
     app.extensions["store_lock"] = threading.Lock()
     app.extensions["store_setup"] = list(store_setup)
     api = ServiceApi(app)
@@ -272,7 +278,9 @@ def _install_input_checks(app: Flask) -> None:
         raw = request.get_data(cache=True)
         if not raw.strip():
             return
-        g.json_body, problems = _parse_json(raw)
+        # On the request, not on g: g outlives a request when an app context is already
+        # pushed (as in tests).
+        request.checked_json, problems = _parse_json(raw)
         if not problems:
             return
         lists = getattr(_view_method(), "items_checked_one_by_one", ())
@@ -287,7 +295,7 @@ def _install_input_checks(app: Flask) -> None:
                 errors.append({**problem, "location": "json"})
         if errors:
             abort(422, errors=errors)
-        g.item_problems = by_item
+        request.item_problems = by_item
 
 
 def _install_error_handlers(app: Flask) -> None:

@@ -336,3 +336,53 @@ def test_a_batch_counts_one_response_per_invitation(client, tenant, open_survey,
     again = client.post(f"{base}/responses:batch", json={"responses": [items[1]]},
                         headers=h).get_json()
     assert again["results"][0]["status"] == "rejected"
+
+
+# -- link tokens and pages (items 13, 14) ------------------------------------------------------
+
+def test_link_tokens_with_malformed_payloads_get_a_page_not_a_500(client, settings, open_survey):
+    from itsdangerous import URLSafeSerializer
+
+    from survey_api.forms.domain import STAFF_SALT
+
+    signer = URLSafeSerializer(settings.secret_key, salt=STAFF_SALT)
+    for payload in ([1, 2], {"s": ["x"]}, None, 7, {"$gt": ""}):
+        page = client.get(f"/staff/{signer.dumps(payload)}")
+        assert page.status_code == 404 and b"not valid" in page.data, payload
+    for path in ("/staff/%ED%A0%80", "/staff/%00", "/s/%ED%A0%80", "/s/%00abc", "/a/%00",
+                 "/s/" + "x" * 5000):
+        assert client.get(path).status_code in (404, 410, 422), path
+
+
+def test_ids_refuse_nul_and_direction_overrides(client, tenant, open_survey):
+    url = f"/v1/surveys/{open_survey['id']}/responses"
+    for bad in ("crm-\u202e1", "crm-\u2066x", "crm\x00"):
+        response = client.post(url, json={"submission_id": bad, "answers": answers()},
+                               headers=tenant.headers())
+        assert response.status_code == 422 and fields_of(response) == {"submission_id"}, bad
+    erasure = client.post(f"/v1/surveys/{open_survey['id']}/erasures",
+                          json={"submission_id": "x\u202e"}, headers=tenant.headers())
+    assert erasure.status_code == 422 and fields_of(erasure) == {"submission_id"}
+
+
+def test_form_pages_cannot_be_framed_and_carry_a_content_security_policy(
+        client, tenant, open_survey):
+    invitation = client.post(f"/v1/surveys/{open_survey['id']}/invitations",
+                             json={"invitations": [{}]}, headers=tenant.headers()).get_json()
+    for path in (f"/s/{invitation['invitations'][0]['token']}", "/s/unknown", "/thanks"):
+        page = client.get(path)
+        assert page.headers["X-Frame-Options"] == "DENY"
+        policy = page.headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy
+        assert "default-src 'none'" in policy
+
+
+def test_brief_e_mail_addresses_are_checked_up_front(settings, tenant):
+    import pdf_service
+
+    client = pdf_service.create_app(settings).test_client()
+    response = client.post("/v1/briefs", json={"survey_id": "x", "email_to": [
+        "jos\u00e9@example.com", "ok@example.com", "a\r\nBcc: x@example.com"]},
+        headers=tenant.headers())
+    assert response.status_code == 422
+    assert fields_of(response) == {"email_to.0", "email_to.2"}

@@ -38,6 +38,20 @@ from . import domain
 bp = Blueprint("forms", __name__, template_folder="../templates",
                static_folder="../static", static_url_path="/static/forms")
 
+# The pages load only their own stylesheet and script; the inline styles are the accent colour
+# (validated #rrggbb) and the progress bar's width. No page may be framed (clickjacking).
+CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self' "
+                           "'unsafe-inline'; img-src 'self'; form-action 'self'; "
+                           "base-uri 'none'; frame-ancestors 'none'")
+
+
+@bp.after_request
+def page_security_headers(response):
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
 def _status_page(status: int, title: str, text: str, survey=None):
     return render_template("forms/status.html", title=title, text=text,
                            brand=_brand(survey)), status
@@ -115,6 +129,8 @@ def staff_link(token):
         survey_id = URLSafeSerializer(current_app.config["SECRET_KEY"],
                                       salt=domain.STAFF_SALT).loads(token)
     except BadSignature:
+        survey_id = None
+    if not isinstance(survey_id, str):  # a signed payload of another shape is no link either
         return _status_page(404, "This link is not valid",
                             "Check that the whole link was copied.")
     survey = get_store().surveys.get_any(survey_id)
