@@ -80,5 +80,6 @@ def _start_webhook_dispatcher_after_fork(app) -> None:
                     with app.app_context():
                         return get_store()
 
-                app.extensions["webhook_dispatcher"] = (start_dispatcher(store, every, stop),
+                app.extensions["webhook_dispatcher"] = (start_dispatcher(
+                    store, every, stop, app.config["SETTINGS"]),
                                                         stop)

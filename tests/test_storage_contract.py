@@ -414,6 +414,33 @@ def test_due_deliveries_are_claimed_once(store):
     assert [d.id for d in listed] == [late.id, early.id] and listed[1].status == "delivered"
 
 
+def test_deliveries_are_claimed_per_webhook_and_leases_guard_every_step(store):
+    from shared.storage import Delivery
+
+    a = make_org(store, "A")
+    due = "2026-01-01T00:00:00.000000Z"
+    made = [Delivery(id=ids.new_id(), org_id=a.id, webhook_id=w, event="response.created",
+                     payload={"n": i}, next_attempt_at=due)
+            for i, w in enumerate(["slow"] * 5 + ["fast"] * 2 + ["busy"])]
+    store.deliveries.add_many(made)
+    now, until = "2026-01-02T00:00:00.000000Z", "2026-01-02T00:02:00.000000Z"
+    claimed = store.deliveries.claim_due(now, until, per_webhook=2, skip_webhooks={"busy"})
+    assert [d.payload["n"] for d in claimed] == [0, 1, 5, 6]  # oldest first, 2 per webhook
+    assert len({d.lease for d in claimed}) == 1 and claimed[0].lease
+    first = claimed[0]
+    assert store.deliveries.begin_attempt(first.id, "another-lease", now) is None
+    assert store.deliveries.begin_attempt(first.id, first.lease,
+                                          "2026-01-02T00:05:00.000000Z") is None  # too late
+    started = store.deliveries.begin_attempt(first.id, first.lease, now)
+    assert started.attempts == 1
+    assert store.deliveries.update(first.id, {"status": "delivered"}, lease="stale") is None
+    done = store.deliveries.update(first.id, {"status": "delivered"}, lease=first.lease)
+    assert (done.status, done.attempts, done.lease) == ("delivered", 1, None)
+    rest = store.deliveries.claim_due(now, until)
+    # the claimed ones are leased until `until`; the rest of "slow" and "busy" are still due
+    assert sorted(d.payload["n"] for d in rest) == [2, 3, 4, 7]
+
+
 def test_partial_responses_are_drafts_until_complete(store):
     from shared.storage import UPDATED
 

@@ -165,6 +165,8 @@ class Delivery:
     last_error: str | None = None
     created_at: str = field(default_factory=utc_now)
     updated_at: str = field(default_factory=utc_now)
+    # The claim that holds it (a random token) until next_attempt_at; None when not claimed.
+    lease: str | None = None
 
 
 @dataclass(frozen=True)

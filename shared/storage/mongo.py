@@ -22,6 +22,7 @@ import pymongo
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from ..ids import new_token
 from .codec import from_doc, to_doc
 from .interface import (
     CONFLICT,
@@ -522,23 +523,49 @@ class _Deliveries(_Repo, DeliveryRepository):
         if deliveries:
             self.store.db.deliveries.insert_many([_to_mongo(d) for d in deliveries])
 
-    def claim_due(self, now, lease_until, limit=50):
+    def claim_due(self, now, lease_until, limit=50, *, per_webhook=None, skip_webhooks=()):
+        due = {"status": "pending", "next_attempt_at": {"$lte": now},
+               "webhook_id": {"$nin": sorted(skip_webhooks)}}
+        lease = new_token(12)
+        per_webhook = per_webhook or limit
+        taken: dict[str, int] = {}
         claimed = []
-        for _ in range(limit):
+        candidates = self.store.db.deliveries.find(due, {"_id": 1, "webhook_id": 1}).sort(
+            [("next_attempt_at", ASCENDING), ("_id", ASCENDING)]).limit(limit * 4)
+        for candidate in candidates:
+            if len(claimed) >= limit or taken.get(candidate["webhook_id"], 0) >= per_webhook:
+                continue
             # One document at a time, atomically: a concurrent poller cannot claim it too.
             doc = self.store.db.deliveries.find_one_and_update(
-                {"status": "pending", "next_attempt_at": {"$lte": now}},
-                {"$set": {"next_attempt_at": lease_until}},
-                sort=[("next_attempt_at", ASCENDING)],
+                {**due, "_id": candidate["_id"]},
+                {"$set": {"next_attempt_at": lease_until, "lease": lease}},
                 return_document=pymongo.ReturnDocument.AFTER)
             if doc is None:
-                break
-            claimed.append(_from_mongo(Delivery, doc))
+                continue
+            try:
+                claimed.append(_from_mongo(Delivery, doc))
+            except (TypeError, ValueError):  # unreadable: it fails alone
+                self.store.db.deliveries.update_one({"_id": doc["_id"]},
+                                                    {"$set": {"status": "failed"}})
+                continue
+            taken[candidate["webhook_id"]] = taken.get(candidate["webhook_id"], 0) + 1
         return claimed
 
-    def update(self, delivery_id, changes):
+    def begin_attempt(self, delivery_id, lease, held_until):
         doc = self.store.db.deliveries.find_one_and_update(
-            {"_id": delivery_id}, {"$set": {**changes, "updated_at": utc_now()}},
+            {"_id": delivery_id, "status": "pending", "lease": lease,
+             "next_attempt_at": {"$gte": held_until}},
+            {"$inc": {"attempts": 1}, "$set": {"updated_at": utc_now()}},
+            return_document=pymongo.ReturnDocument.AFTER)
+        return _from_mongo(Delivery, doc)
+
+    def update(self, delivery_id, changes, lease=None):
+        query = {"_id": delivery_id}
+        if lease is not None:
+            query["lease"] = lease
+            changes = {**changes, "lease": None}
+        doc = self.store.db.deliveries.find_one_and_update(
+            query, {"$set": {**changes, "updated_at": utc_now()}},
             return_document=pymongo.ReturnDocument.AFTER)
         return _from_mongo(Delivery, doc)
 

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from ..ids import new_token
 from .codec import dumps, from_doc, loads
 from .group_commit import GroupCommit
 from .interface import (
@@ -663,15 +664,21 @@ class _Deliveries(_Repo, DeliveryRepository):
                 [(d.id, d.org_id, d.webhook_id, d.status, d.next_attempt_at, dumps(d))
                  for d in deliveries])
 
-    def claim_due(self, now, lease_until, limit=50):
+    def claim_due(self, now, lease_until, limit=50, *, per_webhook=None, skip_webhooks=()):
+        skip = sorted(skip_webhooks)
+        lease = new_token(12)
         with self.store.write() as c:
             rows = c.execute(
-                "SELECT id, doc FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? "
-                "ORDER BY next_attempt_at LIMIT ?", (now, limit)).fetchall()
+                "SELECT id, doc FROM (SELECT id, doc, next_attempt_at, ROW_NUMBER() OVER ("
+                "PARTITION BY webhook_id ORDER BY next_attempt_at, id) AS nth FROM deliveries "
+                "WHERE status = 'pending' AND next_attempt_at <= ?"
+                f" AND webhook_id NOT IN ({','.join('?' * len(skip))})) WHERE nth <= ? "
+                "ORDER BY next_attempt_at, id LIMIT ?",
+                (now, *skip, per_webhook or limit, limit)).fetchall()
             claimed = []
             for delivery_id, doc in rows:
                 try:
-                    doc = {**loads(doc), "next_attempt_at": lease_until}
+                    doc = {**loads(doc), "next_attempt_at": lease_until, "lease": lease}
                     delivery = from_doc(Delivery, doc)
                 except (ValueError, TypeError):
                     # Unreadable: it fails alone instead of stopping every delivery behind it.
@@ -684,8 +691,26 @@ class _Deliveries(_Repo, DeliveryRepository):
                 claimed.append(delivery)
         return claimed
 
-    def update(self, delivery_id, changes):
-        return self.store.patch(Delivery, "deliveries", "id = ?", (delivery_id,), changes,
+    def begin_attempt(self, delivery_id, lease, held_until):
+        with self.store.write() as c:
+            row = c.execute(
+                "SELECT doc FROM deliveries WHERE id = ? AND status = 'pending' AND "
+                "next_attempt_at >= ? AND json_extract(doc, '$.lease') = ?",
+                (delivery_id, held_until, lease)).fetchone()
+            if row is None:
+                return None
+            doc = loads(row[0])
+            doc.update(attempts=doc.get("attempts", 0) + 1, updated_at=utc_now())
+            c.execute("UPDATE deliveries SET doc = ? WHERE id = ?", (dumps(doc), delivery_id))
+        return from_doc(Delivery, doc)
+
+    def update(self, delivery_id, changes, lease=None):
+        if lease is None:
+            return self.store.patch(Delivery, "deliveries", "id = ?", (delivery_id,), changes,
+                                    columns=("status", "next_attempt_at"))
+        return self.store.patch(Delivery, "deliveries",
+                                "id = ? AND json_extract(doc, '$.lease') = ?",
+                                (delivery_id, lease), {**changes, "lease": None},
                                 columns=("status", "next_attempt_at"))
 
     def list(self, org_id, webhook_id, limit=50):
