@@ -40,6 +40,12 @@ class SurveySettingsSchema(ma.Schema):
     anonymous_link = ma.fields.Boolean(load_default=False,
                                        metadata={"description": "Allow an anonymous web link"})
     invitation_ttl_days = ma.fields.Integer(strict=True, load_default=30, validate=validate.Range(1, 365))
+    staff_link_days = ma.fields.Integer(
+        strict=True, load_default=30, validate=validate.Range(1, 365),
+        metadata={"description": "How long a staff link works; rotating it starts anew"})
+    staff_response_cap = ma.fields.Integer(
+        strict=True, load_default=200, validate=validate.Range(1, 1000),
+        metadata={"description": "The most staff self-assessments the staff link takes"})
 
 
 class SurveyInputSchema(ma.Schema):
@@ -75,6 +81,9 @@ SurveyPageSchema = page_schema(SurveySchema, "SurveyPage")
 
 
 class SurveyLinksSchema(ma.Schema):
-    staff = ma.fields.String(metadata={"description": "For the vendor's own staff"})
+    staff = ma.fields.String(metadata={"description": "For the vendor's own staff; "
+                                                     "POST .../staff-link/rotate replaces it"})
+    staff_expires_at = ma.fields.String(metadata={"description": "When the staff link stops "
+                                                                 "working"})
     anonymous = ma.fields.String(allow_none=True,
                                  metadata={"description": "Null unless settings.anonymous_link"})
