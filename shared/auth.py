@@ -78,9 +78,13 @@ def service_caller(store: Store, service_token: str) -> ApiKey | None:
                   key_hash="", prefix="service", created_at=utc_now())
 
 
-def authenticate(store: Store, scope: str) -> ApiKey:
-    """The request's key if it is valid, active and grants scope; otherwise abort 401/403."""
-    service = service_caller(store, current_app.config["SETTINGS"].service_token)
+def authenticate(store: Store, scope: str, service_calls: bool = False) -> ApiKey:
+    """The request's key if it is valid, active and grants scope; otherwise abort 401/403.
+    The service credential counts only where service_calls says a service calls."""
+    if not service_calls and "X-Service-Token" in request.headers:
+        abort(401, message="The service credential is not accepted on this route.")
+    service = service_caller(store, current_app.config["SETTINGS"].service_token) \
+        if service_calls else None
     if service is not None:
         if not grants(service, scope):
             abort(403, message="Service calls may only read.")
@@ -98,8 +102,10 @@ def authenticate(store: Store, scope: str) -> ApiKey:
     return key
 
 
-def require_scope(scope: str):
-    """Decorator for a view method: authenticate, then set g.org_id and g.api_key."""
+def require_scope(scope: str, service_calls: bool = False):
+    """Decorator for a view method: authenticate, then set g.org_id and g.api_key.
+    service_calls: the one kind of route another of our services calls (pdf_service reads
+    scoring_service's report) also takes the service credential; nothing else does."""
     if scope not in SCOPES:
         raise ValueError(scope)
 
@@ -108,7 +114,7 @@ def require_scope(scope: str):
         def wrapper(*args, **kwargs):
             from .web import get_store  # late import: web imports this module's users
 
-            key = authenticate(get_store(), scope)
+            key = authenticate(get_store(), scope, service_calls)
             g.api_key = key
             g.org_id = key.org_id
             return func(*args, **kwargs)
