@@ -386,3 +386,23 @@ def test_brief_e_mail_addresses_are_checked_up_front(settings, tenant):
         headers=tenant.headers())
     assert response.status_code == 422
     assert fields_of(response) == {"email_to.0", "email_to.2"}
+
+
+def test_web_form_free_text_refuses_control_characters(client, tenant, open_survey):
+    from .test_forms_http import _invite, _path, _token
+
+    path = _path(_invite(client, open_survey, tenant.headers(), tenure="new", size="small")["url"])
+    page = client.get(path + "?page=7").get_data(as_text=True)
+    answer = client.post(path, data={"csrf_token": _token(page), "page": "7",
+                                     "suggestion": "fine\x00hidden\x1b[31m"})
+    assert answer.status_code == 422
+    assert "invisible control characters" in answer.get_data(as_text=True)
+    stored = client.get(f"/v1/surveys/{open_survey['id']}/responses",
+                        headers=tenant.headers()).get_json()["items"]
+    assert not any("hidden" in str(r["answers"]) for r in stored)
+    # Going back saves the page's answers as a draft: the bad text is not among them either.
+    client.post(path, data={"csrf_token": _token(page), "page": "7", "action": "back",
+                            "suggestion": "fine\x00hidden"})
+    stored = client.get(f"/v1/surveys/{open_survey['id']}/responses",
+                        headers=tenant.headers()).get_json()["items"]
+    assert stored and not any("hidden" in str(r["answers"]) for r in stored)

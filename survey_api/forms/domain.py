@@ -9,6 +9,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from shared.instruments import validator_for
 from shared.storage import utc_now
+from shared.text import text_problem
 
 NUMERIC = ("likert_5", "scale_0_10", "percent")
 STAFF_SALT = "staff-link"
@@ -105,6 +106,10 @@ def read_page(questions: list[dict], form) -> tuple[dict, list[dict]]:
         else:
             value = form.get(qid)
             answers[qid] = value.strip() if isinstance(value, str) and value.strip() else None
+            if answers[qid] and text_problem(answers[qid]):  # the API's rule for free text
+                errors.append({"field": qid, "reason": "Remove the invisible control "
+                                                       "characters from this answer."})
+                answers[qid] = None
     return answers, errors
 
 
