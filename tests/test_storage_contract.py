@@ -441,6 +441,21 @@ def test_deliveries_are_claimed_per_webhook_and_leases_guard_every_step(store):
     assert sorted(d.payload["n"] for d in rest) == [2, 3, 4, 7]
 
 
+def test_a_long_backlog_of_one_webhook_cannot_fill_a_claim(store):
+    from shared.storage import Delivery
+
+    a = make_org(store, "A")
+    backlog = [Delivery(id=ids.new_id(), org_id=a.id, webhook_id="flooded",
+                        event="response.created", payload={"n": i},
+                        next_attempt_at="2026-01-01T00:00:00.000000Z") for i in range(40)]
+    late = Delivery(id=ids.new_id(), org_id=a.id, webhook_id="quiet", event="response.created",
+                    payload={"n": -1}, next_attempt_at="2026-01-01T12:00:00.000000Z")
+    store.deliveries.add_many([*backlog, late])
+    claimed = store.deliveries.claim_due("2026-01-02T00:00:00.000000Z",
+                                         "2026-01-02T00:03:00.000000Z", limit=6, per_webhook=3)
+    assert sorted(d.webhook_id for d in claimed) == ["flooded"] * 3 + ["quiet"]
+
+
 def test_partial_responses_are_drafts_until_complete(store):
     from shared.storage import UPDATED
 

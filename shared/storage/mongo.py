@@ -530,8 +530,13 @@ class _Deliveries(_Repo, DeliveryRepository):
         per_webhook = per_webhook or limit
         taken: dict[str, int] = {}
         claimed = []
-        candidates = self.store.db.deliveries.find(due, {"_id": 1, "webhook_id": 1}).sort(
-            [("next_attempt_at", ASCENDING), ("_id", ASCENDING)]).limit(limit * 4)
+        # Per webhook, so that one webhook's long backlog cannot fill the whole claim.
+        fields = {"_id": 1, "webhook_id": 1, "next_attempt_at": 1}
+        candidates = sorted(
+            (doc for webhook_id in self.store.db.deliveries.distinct("webhook_id", due)
+             for doc in self.store.db.deliveries.find({**due, "webhook_id": webhook_id}, fields)
+             .sort([("next_attempt_at", ASCENDING), ("_id", ASCENDING)]).limit(per_webhook)),
+            key=lambda doc: (doc["next_attempt_at"], doc["_id"]))
         for candidate in candidates:
             if len(claimed) >= limit or taken.get(candidate["webhook_id"], 0) >= per_webhook:
                 continue
