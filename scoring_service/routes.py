@@ -25,7 +25,7 @@ def _run(func, *args, **kwargs):
 
 @blp.route("/surveys/<survey_id>/report")
 class Report(MethodView):
-    @require_scope("read")
+    @require_scope("read", service_calls=True)  # pdf_service fetches reports for briefs
     @blp.arguments(ReportQuerySchema, location="query")
     @blp.response(200, ReportSchema)
     def get(self, query, survey_id):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from shared.text import SingleLine
+
 MAX_STATELESS = 10_000
 
 
@@ -23,15 +25,15 @@ class ExplainQuerySchema(ma.Schema):
 
 
 class InstrumentRefSchema(ma.Schema):
-    id = ma.fields.String(required=True, validate=validate.Length(min=1, max=64))
+    id = SingleLine(required=True, validate=validate.Length(min=1, max=64))
     version = ma.fields.Integer(strict=True, validate=validate.Range(1, 10_000))
 
 
 class PostedResponseSchema(ma.Schema):
     answers = ma.fields.Dict(keys=ma.fields.String(validate=validate.Length(max=64)),
                              required=True)
-    attributes = ma.fields.Dict(keys=ma.fields.String(validate=validate.Length(max=32)),
-                                values=ma.fields.String(validate=validate.Length(max=64)))
+    attributes = ma.fields.Dict(keys=SingleLine(validate=validate.Length(max=32)),
+                                values=SingleLine(validate=validate.Length(max=64)))
 
 
 class ScoreRequestSchema(ma.Schema):

@@ -49,6 +49,23 @@ def presented_key() -> str | None:
     return request.headers.get("X-API-Key") or None
 
 
+def lookup_key(store: Store, plaintext: str) -> ApiKey | None:
+    """The stored key for this plaintext, looked up once per request (the rate limit asks
+    before the route authenticates). Kept on the request, not on g: g outlives a request
+    when an app context is already pushed (as in tests)."""
+    cached = getattr(request, "key_lookup", None)
+    if cached is not None and cached[0] == plaintext:
+        return cached[1]
+    key = store.api_keys.find_by_hash(ids.hash_secret(plaintext))
+    request.key_lookup = (plaintext, key)
+    return key
+
+
+def valid_service_token(service_token: str) -> bool:
+    token = request.headers.get("X-Service-Token")
+    return token is not None and hmac.compare_digest(token.encode(), service_token.encode())
+
+
 def service_caller(store: Store, service_token: str) -> ApiKey | None:
     """A call from another of our services: X-Service-Token (the shared SERVICE_TOKEN) on
     behalf of the organization in X-Org-Id. It may only read. None if the headers are absent."""
@@ -63,9 +80,13 @@ def service_caller(store: Store, service_token: str) -> ApiKey | None:
                   key_hash="", prefix="service", created_at=utc_now())
 
 
-def authenticate(store: Store, scope: str) -> ApiKey:
-    """The request's key if it is valid, active and grants scope; otherwise abort 401/403."""
-    service = service_caller(store, current_app.config["SETTINGS"].service_token)
+def authenticate(store: Store, scope: str, service_calls: bool = False) -> ApiKey:
+    """The request's key if it is valid, active and grants scope; otherwise abort 401/403.
+    The service credential counts only where service_calls says a service calls."""
+    if not service_calls and "X-Service-Token" in request.headers:
+        abort(401, message="The service credential is not accepted on this route.")
+    service = service_caller(store, current_app.config["SETTINGS"].service_token) \
+        if service_calls else None
     if service is not None:
         if not grants(service, scope):
             abort(403, message="Service calls may only read.")
@@ -75,7 +96,7 @@ def authenticate(store: Store, scope: str) -> ApiKey:
     if not plaintext:
         abort(401, message="An API key is required: send 'Authorization: Bearer <key>'.",
               headers=challenge)
-    key = store.api_keys.find_by_hash(ids.hash_secret(plaintext))
+    key = lookup_key(store, plaintext)
     if key is None or not key.active:
         abort(401, message="The API key is not valid or has been revoked.", headers=challenge)
     if not grants(key, scope):
@@ -83,8 +104,10 @@ def authenticate(store: Store, scope: str) -> ApiKey:
     return key
 
 
-def require_scope(scope: str):
-    """Decorator for a view method: authenticate, then set g.org_id and g.api_key."""
+def require_scope(scope: str, service_calls: bool = False):
+    """Decorator for a view method: authenticate, then set g.org_id and g.api_key.
+    service_calls: the one kind of route another of our services calls (pdf_service reads
+    scoring_service's report) also takes the service credential; nothing else does."""
     if scope not in SCOPES:
         raise ValueError(scope)
 
@@ -93,7 +116,7 @@ def require_scope(scope: str):
         def wrapper(*args, **kwargs):
             from .web import get_store  # late import: web imports this module's users
 
-            key = authenticate(get_store(), scope)
+            key = authenticate(get_store(), scope, service_calls)
             g.api_key = key
             g.org_id = key.org_id
             return func(*args, **kwargs)

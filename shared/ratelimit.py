@@ -1,6 +1,9 @@
 """Rate limits shared by the three services, counted by the `limits` library.
 
-Requests are counted per API key (its hash, never the key) or, without one, per client address,
+Requests are counted per valid API key (its id) or, without one, per client address: a key that
+is unknown or revoked counts against the address, so random bearer tokens buy no budget. The
+client address is the peer's, or with TRUSTED_PROXY_HOPS the one the trusted proxies name
+(werkzeug's ProxyFix, installed by shared.web). Counts are kept
 in fixed windows: API_RATE_LIMIT over all of a service's routes but the probes and docs, and a
 route may add a tighter limit of its own (the anonymous survey link does). Past a limit the
 answer is 429 with Retry-After; every limited answer carries X-RateLimit-Limit and -Remaining.
@@ -20,23 +23,29 @@ import math
 import threading
 import time
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from flask_smorest import abort
 from limits import RateLimitItem, parse
 from limits.storage import Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
-from . import ids
-from .auth import presented_key
+from .auth import lookup_key, presented_key, valid_service_token
 
 EXEMPT_PREFIXES = ("/healthz", "/readyz", "/docs", "/openapi.json", "/static/")
 API_SCOPE = "api"  # the service-wide budget; a route's own limit is scoped by its endpoint
 
 
 def rate_limit_key() -> str:
-    key = presented_key()
-    if key:
-        return "key:" + ids.hash_secret(key)[:32]
+    from .web import get_store  # late import: web imports this module
+
+    settings = current_app.config["SETTINGS"]
+    if valid_service_token(settings.service_token):
+        return "service"
+    plaintext = presented_key() if request.path.startswith("/v1/") else None
+    if plaintext:
+        key = lookup_key(get_store(), plaintext)
+        if key is not None and key.active:
+            return "key:" + key.id
     return "addr:" + (request.remote_addr or "unknown")
 
 

@@ -8,7 +8,9 @@ defaults: a missing one stops the service at start-up with a message naming the 
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, fields, replace
+from pathlib import Path
 from typing import Mapping
 
 
@@ -16,8 +18,6 @@ class ConfigError(RuntimeError):
     """The environment does not describe a runnable service."""
 
 
-# Used only outside production, so a developer can start everything with no set-up.
-_DEV_SECRET = "dev-only-secret-not-for-production"
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,15 @@ class Settings:
     # survey_api worker folds pending responses into the counters (0: never, e.g. a CLI host).
     mongodb_timeout_ms: int = 5000
     counter_fold_seconds: int = 1
+    # Webhooks may target loopback, private and link-local addresses: development and tests
+    # only (a production receiver is on the internet; anything else is a port scanner).
+    webhook_allow_private: bool = False
+    # Reverse proxies in front of the services whose X-Forwarded-For is trusted (ProxyFix);
+    # 0: the client address is the peer's, and X-Forwarded-For is ignored.
+    trusted_proxy_hops: int = 0
+    # Outside production, secrets not given in the environment are generated once per install
+    # into this file (mode 0600) and read from it by all three services.
+    secrets_file: str = "var/secrets.env"
     web_concurrency: int = 2
     gunicorn_threads: int = 4
 
@@ -75,20 +84,52 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                 values[field.name] = int(raw)
             except ValueError:
                 raise ConfigError(f"{field.name.upper()} must be a whole number, got {raw!r}") from None
+        elif field.type == "bool":
+            if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise ConfigError(f"{field.name.upper()} must be true or false, got {raw!r}")
+            values[field.name] = raw.lower() in ("true", "1", "yes")
         else:
             values[field.name] = raw
     return finalize(Settings(**values))
 
 
 def finalize(settings: Settings) -> Settings:
-    """Validate, and outside production fill missing secrets with the development value."""
+    """Validate, and outside production fill missing secrets from this install's own secrets
+    file (made on first use): never a value anyone else knows."""
     validate(settings)
-    if not settings.is_production:
-        settings = replace(
-            settings,
-            **{name: _DEV_SECRET for name in _SECRETS if not getattr(settings, name)},
-        )
+    missing = [name for name in _SECRETS if not getattr(settings, name)]
+    if missing and not settings.is_production:
+        local = install_secrets(Path(settings.secrets_file))
+        settings = replace(settings, **{name: local[name.upper()] for name in missing})
     return settings
+
+
+def install_secrets(path: Path) -> dict[str, str]:
+    """This install's generated secrets, creating the file (0600) if it does not exist yet.
+    Published with an exclusive link, so services starting together all read the same one."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write("# Generated on first start; outside production only. Keep it private.\n")
+            for name in _SECRETS:
+                out.write(f"{name.upper()}={secrets.token_urlsafe(32)}\n")
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another service made it first: use that one
+        finally:
+            os.unlink(draft)
+    values = {}
+    for line in path.read_text().splitlines():
+        name, sep, value = line.partition("=")
+        if sep and not name.startswith("#"):
+            values[name.strip()] = value.strip()
+    if any(not values.get(name.upper()) for name in _SECRETS):
+        raise ConfigError(f"{path} lacks {', '.join(n.upper() for n in _SECRETS)}; delete it "
+                          "to have it made again")
+    return values
 
 
 def validate(settings: Settings) -> None:
@@ -105,6 +146,8 @@ def validate(settings: Settings) -> None:
         weak = [name.upper() for name in _SECRETS if len(getattr(settings, name)) < 16]
         if weak:
             raise ConfigError("these secrets are shorter than 16 characters: " + ", ".join(weak))
+    if settings.trusted_proxy_hops < 0:
+        raise ConfigError("TRUSTED_PROXY_HOPS must be 0 or more")
     if settings.max_body_bytes < 1024:
         raise ConfigError("MAX_BODY_BYTES must be at least 1024")
     if not 1 <= settings.brief_link_hours <= 720:  # the bounds a share request may ask for

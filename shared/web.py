@@ -8,10 +8,13 @@ errors, a body-size limit, OpenAPI (flask-smorest) with a self-hosted docs page,
 from __future__ import annotations
 
 import http
+import json
 import logging
 import re
 import threading
 import time
+
+import orjson
 
 from flask import Flask, Response, current_app, g, render_template_string, request, \
     send_from_directory
@@ -19,8 +22,11 @@ from flask.sessions import SecureCookieSessionInterface
 from flask.views import MethodView
 import flask_smorest
 from flask_smorest import Api
+from flask_smorest import abort
 from flask_smorest.utils import prepare_response, resolve_schema_instance
+from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import ids
 from .auth import SECURITY_SCHEME
@@ -29,6 +35,7 @@ from .ratelimit import EXEMPT_PREFIXES, RateLimits
 from .problems import PROBLEM_JSON, ProblemErrorSchema, from_http_exception, problem_response
 from .settings import Settings, finalize, load_settings
 from .storage import Store, is_unavailable, open_store
+from .text import MAX_JSON_DEPTH, data_problems, text_problem
 
 log = logging.getLogger("shared.web")
 
@@ -58,6 +65,33 @@ class PageSessions(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
+class BoundaryParser(FlaskParser):
+    """webargs' parser, reading the JSON body the boundary check already parsed and checked
+    (see _install_input_checks) instead of parsing it a second time."""
+
+    def _raw_load_json(self, req):
+        if hasattr(req, "checked_json"):
+            return req.checked_json
+        return super()._raw_load_json(req)
+
+
+def items_checked_one_by_one(*lists: str):
+    """For a view whose body holds lists of independent items (a batch): text problems inside
+    an item do not refuse the request; the view reads them with item_problems() and rejects
+    just those items."""
+
+    def mark(func):
+        func.items_checked_one_by_one = lists
+        return func
+
+    return mark
+
+
+def item_problems(list_name: str) -> dict[int, list[dict]]:
+    """{position: [{"field", "reason"}]} found by the boundary check in list_name's items."""
+    return getattr(request, "item_problems", {}).get(list_name, {})
+
+
 class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's Blueprint; every service's routes use this one.
 
@@ -65,6 +99,8 @@ class Blueprint(flask_smorest.Blueprint):
     request (marshmallow deep-copies each field): a tenth of a single response POST's time.
     The instance is made once here instead; marshmallow schemas keep no state while loading.
     """
+
+    ARGUMENTS_PARSER = BoundaryParser()
 
     def arguments(self, schema, *args, **kwargs):
         return super().arguments(resolve_schema_instance(schema), *args, **kwargs)
@@ -141,6 +177,11 @@ def create_service_app(import_name: str, service: str, title: str,
         OPENAPI_SWAGGER_UI_URL="/docs/assets/",
         API_SPEC_OPTIONS={"info": {"description": description}},
     )
+    if settings.trusted_proxy_hops:
+        # The client address (rate limits, the anonymous link's fingerprint) is the one the
+        # trusted proxies name; X-Forwarded-For from anyone else is ignored.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxy_hops,
+                                x_proto=settings.trusted_proxy_hops)
     app.extensions["store_lock"] = threading.Lock()
     app.extensions["store_setup"] = list(store_setup)
     api = ServiceApi(app)
@@ -148,6 +189,7 @@ def create_service_app(import_name: str, service: str, title: str,
     _install_request_hooks(app)
     # After the request hooks, so that a 429 carries its request id and is logged.
     RateLimits(app, settings.api_rate_limit, settings.ratelimit_storage_uri)
+    _install_input_checks(app)  # after the rate limit: an abusive client is not parsed
     _install_error_handlers(app)
     _install_docs_assets(app)
     api.register_blueprint(_health_blueprint())
@@ -222,6 +264,90 @@ def _install_request_hooks(app: Flask) -> None:
                                       "status": response.status_code,
                                       "ms": round(elapsed_ms, 2)})
         return response
+
+
+# Bytes that only a body holding a control character or an escaped surrogate (a pair or a
+# lone one) can contain: without any of them, orjson's strict parse has already proved every
+# string clean, and the walk over a large batch (longer than the parse itself) is skipped.
+_C1_CONTROL = re.compile(rb"\xc2[\x80-\x9f]")
+
+
+def _may_hold_bad_text(raw: bytes) -> bool:
+    return (b"\\u" in raw or b"\\b" in raw or b"\\f" in raw or b"\x7f" in raw
+            or _C1_CONTROL.search(raw) is not None)
+
+
+def _parse_json(raw: bytes):
+    """The body as JSON, and the problems found in its text, numbers and depth."""
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        # orjson refuses lone surrogates, integers beyond 64 bits and nesting over 1,024;
+        # the json module reads those, so the problem can be named, and refuses the rest.
+        try:
+            body = json.loads(raw)
+        except RecursionError:
+            abort(400, message=f"The JSON body is nested deeper than {MAX_JSON_DEPTH} levels.")
+        except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError, int digits limit
+            reason = "a number has too many digits" if "digits" in str(exc) else \
+                "it is not valid JSON (UTF-8)"
+            abort(400, message=f"The request body cannot be read: {reason}.")
+        return body, data_problems(body)
+    if _may_hold_bad_text(raw):
+        return body, data_problems(body)
+    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH:
+        try:
+            orjson.dumps(body)  # orjson refuses to write deeper than MAX_JSON_DEPTH
+        except TypeError:
+            return body, data_problems(body)
+    return body, []
+
+
+def _view_method():
+    view = current_app.view_functions.get(request.endpoint)
+    view_class = getattr(view, "view_class", None)
+    return getattr(view_class, request.method.lower(), None) if view_class else view
+
+
+def _install_input_checks(app: Flask) -> None:
+    """Refuse bad text at the boundary, for every route of every service: query parameters
+    and JSON bodies (keys and values) must be valid Unicode without control characters
+    (shared/text.py); a problem answers 422 naming the field."""
+
+    @app.before_request
+    def check_input():
+        errors = []
+        for name, values in request.args.lists():
+            for value in (name, *values):
+                reason = text_problem(value, single_line=True)
+                if reason:
+                    errors.append({"field": name if value is not name else None,
+                                   "location": "query", "reason": reason})
+        if errors:
+            abort(422, errors=errors)
+        if request.method in ("GET", "HEAD", "OPTIONS") or not is_json_request(request):
+            return
+        raw = request.get_data(cache=True)
+        if not raw.strip():
+            return
+        # On the request, not on g: g outlives a request when an app context is already
+        # pushed (as in tests).
+        request.checked_json, problems = _parse_json(raw)
+        if not problems:
+            return
+        lists = getattr(_view_method(), "items_checked_one_by_one", ())
+        by_item: dict[str, dict[int, list[dict]]] = {}
+        for problem in problems:
+            parts = (problem["field"] or "").split(".", 2)
+            if len(parts) >= 2 and parts[0] in lists and parts[1].isdigit():
+                by_item.setdefault(parts[0], {}).setdefault(int(parts[1]), []).append(
+                    {"field": parts[2] if len(parts) == 3 else None,
+                     "reason": problem["reason"]})
+            else:
+                errors.append({**problem, "location": "json"})
+        if errors:
+            abort(422, errors=errors)
+        request.item_problems = by_item
 
 
 def _install_error_handlers(app: Flask) -> None:

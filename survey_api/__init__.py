@@ -57,10 +57,13 @@ def create_app(settings: Settings | None = None):
 
 
 def _start_webhook_dispatcher_after_fork(app) -> None:
+    from functools import partial
+
     from .webhooks.dispatch import start_dispatcher
 
-    _start_after_fork(app, "webhook_dispatcher", app.config["SETTINGS"].webhook_poll_seconds,
-                      start_dispatcher)
+    settings = app.config["SETTINGS"]
+    _start_after_fork(app, "webhook_dispatcher", settings.webhook_poll_seconds,
+                      partial(start_dispatcher, settings=settings))
 
 
 def _start_counter_folder_after_fork(app) -> None:

@@ -30,10 +30,11 @@ SERVICES = {
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    # Webhook deliveries are sent by the tests themselves (deliver_due), not a background thread.
+    # Webhook deliveries are sent by the tests themselves (deliver_due), not a background
+    # thread, to receivers on 127.0.0.1: private targets are allowed here (never by default).
     return Settings(app_env="test", store_url=f"sqlite:///{tmp_path}/test.db",
                     secret_key="test-secret-key-0123456789", service_token="test-service-token-0123",
-                    webhook_poll_seconds=0)
+                    webhook_poll_seconds=0, webhook_allow_private=True)
 
 
 @pytest.fixture

@@ -462,6 +462,48 @@ def test_due_deliveries_are_claimed_once(store):
     assert [d.id for d in listed] == [late.id, early.id] and listed[1].status == "delivered"
 
 
+def test_deliveries_are_claimed_per_webhook_and_leases_guard_every_step(store):
+    from shared.storage import Delivery
+
+    a = make_org(store, "A")
+    due = "2026-01-01T00:00:00.000000Z"
+    made = [Delivery(id=ids.new_id(), org_id=a.id, webhook_id=w, event="response.created",
+                     payload={"n": i}, next_attempt_at=due)
+            for i, w in enumerate(["slow"] * 5 + ["fast"] * 2 + ["busy"])]
+    store.deliveries.add_many(made)
+    now, until = "2026-01-02T00:00:00.000000Z", "2026-01-02T00:02:00.000000Z"
+    claimed = store.deliveries.claim_due(now, until, per_webhook=2, skip_webhooks={"busy"})
+    assert [d.payload["n"] for d in claimed] == [0, 1, 5, 6]  # oldest first, 2 per webhook
+    assert len({d.lease for d in claimed}) == 1 and claimed[0].lease
+    first = claimed[0]
+    assert store.deliveries.begin_attempt(first.id, "another-lease", now) is None
+    assert store.deliveries.begin_attempt(first.id, first.lease,
+                                          "2026-01-02T00:05:00.000000Z") is None  # too late
+    started = store.deliveries.begin_attempt(first.id, first.lease, now)
+    assert started.attempts == 1
+    assert store.deliveries.update(first.id, {"status": "delivered"}, lease="stale") is None
+    done = store.deliveries.update(first.id, {"status": "delivered"}, lease=first.lease)
+    assert (done.status, done.attempts, done.lease) == ("delivered", 1, None)
+    rest = store.deliveries.claim_due(now, until)
+    # the claimed ones are leased until `until`; the rest of "slow" and "busy" are still due
+    assert sorted(d.payload["n"] for d in rest) == [2, 3, 4, 7]
+
+
+def test_a_long_backlog_of_one_webhook_cannot_fill_a_claim(store):
+    from shared.storage import Delivery
+
+    a = make_org(store, "A")
+    backlog = [Delivery(id=ids.new_id(), org_id=a.id, webhook_id="flooded",
+                        event="response.created", payload={"n": i},
+                        next_attempt_at="2026-01-01T00:00:00.000000Z") for i in range(40)]
+    late = Delivery(id=ids.new_id(), org_id=a.id, webhook_id="quiet", event="response.created",
+                    payload={"n": -1}, next_attempt_at="2026-01-01T12:00:00.000000Z")
+    store.deliveries.add_many([*backlog, late])
+    claimed = store.deliveries.claim_due("2026-01-02T00:00:00.000000Z",
+                                         "2026-01-02T00:03:00.000000Z", limit=6, per_webhook=3)
+    assert sorted(d.webhook_id for d in claimed) == ["flooded"] * 3 + ["quiet"]
+
+
 def test_partial_responses_are_drafts_until_complete(store):
     from shared.storage import UPDATED
 
@@ -548,27 +590,28 @@ def test_webhook_deliveries_commit_with_their_responses(store):
         assert store.responses.find_by_submission(survey.id, "s2") is None
 
 
-def test_delivery_updates_check_the_lease_and_add_attempts_in_place(store):
+def test_a_stale_lease_holder_changes_nothing_and_attempts_count_in_place(store):
     from shared.storage import Delivery
 
     a = make_org(store, "A")
     delivery = Delivery(id=ids.new_id(), org_id=a.id, webhook_id="w", event="response.created",
                         payload={}, next_attempt_at="2026-01-01T00:00:00.000000Z")
     store.deliveries.add_many([delivery])
-    first_lease = "2026-01-01T00:01:00.000000Z"
-    [mine] = store.deliveries.claim_due("2026-01-01T00:00:00.000000Z", first_lease)
-    assert mine.next_attempt_at == first_lease
+    [mine] = store.deliveries.claim_due("2026-01-01T00:00:00.000000Z",
+                                        "2026-01-01T00:01:00.000000Z")
     # The first poller stalls past its lease; a second one claims the delivery again.
-    second_lease = "2026-01-01T00:03:00.000000Z"
-    [theirs] = store.deliveries.claim_due("2026-01-01T00:02:00.000000Z", second_lease)
-    late = store.deliveries.update(mine.id, {"status": "delivered"}, leased_until=first_lease,
-                                   add_attempt=True)
-    assert late is None  # the stale holder changes nothing
+    [theirs] = store.deliveries.claim_due("2026-01-01T00:02:00.000000Z",
+                                          "2026-01-01T00:03:00.000000Z")
+    assert mine.lease != theirs.lease
+    assert store.deliveries.begin_attempt(mine.id, mine.lease,
+                                          "2026-01-01T00:02:10.000000Z") is None
+    assert store.deliveries.update(mine.id, {"status": "delivered"}, lease=mine.lease) is None
+    started = store.deliveries.begin_attempt(theirs.id, theirs.lease,
+                                             "2026-01-01T00:02:10.000000Z")
+    assert started.attempts == 1
     done = store.deliveries.update(theirs.id, {"status": "delivered", "last_status": 204},
-                                   leased_until=second_lease, add_attempt=True)
+                                   lease=theirs.lease)
     assert (done.status, done.attempts, done.last_status) == ("delivered", 1, 204)
-    again = store.deliveries.update(theirs.id, {"last_error": None}, add_attempt=True)
-    assert again.attempts == 2
 
 
 def test_claims_take_few_deliveries_at_a_time(store):
@@ -580,7 +623,7 @@ def test_claims_take_few_deliveries_at_a_time(store):
                  payload={"n": i}, next_attempt_at="2026-01-01T00:00:00.000000Z")
         for i in range(25)])
     claimed = store.deliveries.claim_due("2026-01-02T00:00:00.000000Z",
-                                         "2026-01-02T00:01:00.000000Z")
+                                         "2026-01-02T00:01:00.000000Z", limit=10)
     assert len(claimed) == 10
 
 

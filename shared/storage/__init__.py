@@ -41,6 +41,9 @@ def shown_store_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user.split(':', 1)[0]}:***@{hosts}"))
 
 
+_MOCK_SERVERS: dict = {}  # tests only: mongomock:// URLs
+
+
 def open_store(url: str, *, timeout_ms: int | None = None, production: bool = False) -> Store:
     """sqlite:///relative/or//absolute/path, mongodb://host/db, or mongomock://test/db (tests).
 
@@ -62,7 +65,12 @@ def open_store(url: str, *, timeout_ms: int | None = None, production: bool = Fa
 
         from .mongo import MongoStore
 
-        client = mongomock_ng.MongoClient()
+        from mongomock_ng.store import ServerStore
+
+        # One in-memory server per host, as a real URL reaches one server: what init-db
+        # creates there, a service opening the same URL later finds (each with its own client).
+        server = _MOCK_SERVERS.setdefault(urlsplit(url).netloc, ServerStore())
+        client = mongomock_ng.MongoClient(_store=server)
         return MongoStore("mongodb://" + url[len("mongomock://"):], client_factory=lambda: client)
     raise ValueError(f"unsupported store URL: {url!r}")
 

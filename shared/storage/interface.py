@@ -297,17 +297,24 @@ class DeliveryRepository(ABC):
     def add_many(self, deliveries: list[Delivery]) -> None: ...
 
     @abstractmethod
-    def claim_due(self, now: str, lease_until: str, limit: int = 10) -> list[Delivery]:
-        """Pending deliveries due by now, each pushed to lease_until in the same atomic step so
-        that another process polling at the same time does not send it too. Few at a time: a
-        claimed delivery waits for the ones before it, and its lease must outlast them."""
+    def claim_due(self, now: str, lease_until: str, limit: int = 50, *,
+                  per_webhook: int | None = None, skip_webhooks: Iterable[str] = ()
+                  ) -> list[Delivery]:
+        """Pending deliveries due by now, oldest first, at most per_webhook of each webhook
+        and none of skip_webhooks; each is leased (a fresh `lease` token, next_attempt_at
+        pushed to lease_until) in the same atomic step, so that another poller does not take
+        it too. A stored delivery that cannot be read is marked failed instead."""
 
     @abstractmethod
-    def update(self, delivery_id: str, changes: dict, *, leased_until: str | None = None,
-               add_attempt: bool = False) -> Delivery | None:
-        """leased_until: apply only if the delivery is still pending under that lease (the
-        next_attempt_at claim_due set), else None: the lease ran out and another poller has it.
-        add_attempt: attempts + 1 in the same update (never a read-modify-write)."""
+    def begin_attempt(self, delivery_id: str, lease: str, held_until: str) -> Delivery | None:
+        """Count one more attempt, if the lease is still this one and lasts until held_until
+        (so the send can finish inside it); None otherwise, and the caller must not send."""
+
+    @abstractmethod
+    def update(self, delivery_id: str, changes: dict, lease: str | None = None
+               ) -> Delivery | None:
+        """Apply changes; with lease, only while the delivery still holds that lease (and the
+        lease ends). None if nothing matched."""
 
     @abstractmethod
     def list(self, org_id: str, webhook_id: str, limit: int = 50) -> list[Delivery]:

@@ -70,6 +70,9 @@ class Survey:
     settings: dict = field(default_factory=dict)
     created_at: str = field(default_factory=utc_now)
     updated_at: str = field(default_factory=utc_now)
+    # The current staff link: {"id": random, "expires_at": timestamp}; rotating it replaces
+    # the id, so every link signed with the old one stops working.
+    staff_link: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,8 @@ class Delivery:
     last_error: str | None = None
     created_at: str = field(default_factory=utc_now)
     updated_at: str = field(default_factory=utc_now)
+    # The claim that holds it (a random token) until next_attempt_at; None when not claimed.
+    lease: str | None = None
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,7 @@ from pymongo.errors import (
 from pymongo.read_concern import ReadConcern
 
 from .. import ids
+from ..ids import new_token
 from .codec import from_doc, to_doc
 from .interface import (
     CONFLICT,
@@ -194,7 +195,10 @@ class MongoStore(Store):
         self._client_factory = client_factory or (
             lambda: pymongo.MongoClient(url, w="majority", timeoutMS=timeout_ms,
                                         serverSelectionTimeoutMS=timeout_ms,
-                                        uuidRepresentation="standard", tz_aware=True))
+                                        uuidRepresentation="standard", tz_aware=True,
+                                        # A string that is not UTF-8 (written by another
+                                        # client) reads as U+FFFD instead of stopping a cursor.
+                                        unicode_decode_error_handler="replace"))
         self._client = None
         self._pid = None
         self._transactions: bool | None = None
@@ -832,29 +836,55 @@ class _Deliveries(_Repo, DeliveryRepository):
         if deliveries:
             self.store.db.deliveries.insert_many([_to_mongo(d) for d in deliveries])
 
-    def claim_due(self, now, lease_until, limit=10):
+    def claim_due(self, now, lease_until, limit=50, *, per_webhook=None, skip_webhooks=()):
+        due = {"status": "pending", "next_attempt_at": {"$lte": now},
+               "webhook_id": {"$nin": sorted(skip_webhooks)}}
+        lease = new_token(12)
+        per_webhook = per_webhook or limit
+        taken: dict[str, int] = {}
         claimed = []
-        for _ in range(limit):
+        # Per webhook, so that one webhook's long backlog cannot fill the whole claim.
+        fields = {"_id": 1, "webhook_id": 1, "next_attempt_at": 1}
+        candidates = sorted(
+            (doc for webhook_id in self.store.db.deliveries.distinct("webhook_id", due)
+             for doc in self.store.db.deliveries.find({**due, "webhook_id": webhook_id}, fields)
+             .sort([("next_attempt_at", ASCENDING), ("_id", ASCENDING)]).limit(per_webhook)),
+            key=lambda doc: (doc["next_attempt_at"], doc["_id"]))
+        for candidate in candidates:
+            if len(claimed) >= limit or taken.get(candidate["webhook_id"], 0) >= per_webhook:
+                continue
             # One document at a time, atomically: a concurrent poller cannot claim it too.
             doc = self.store.db.deliveries.find_one_and_update(
-                {"status": "pending", "next_attempt_at": {"$lte": now}},
-                {"$set": {"next_attempt_at": lease_until}},
-                sort=[("next_attempt_at", ASCENDING)],
+                {**due, "_id": candidate["_id"]},
+                {"$set": {"next_attempt_at": lease_until, "lease": lease}},
                 return_document=pymongo.ReturnDocument.AFTER)
             if doc is None:
-                break
-            claimed.append(_from_mongo(Delivery, doc))
+                continue
+            try:
+                claimed.append(_from_mongo(Delivery, doc))
+            except (TypeError, ValueError):  # unreadable: it fails alone
+                self.store.db.deliveries.update_one({"_id": doc["_id"]},
+                                                    {"$set": {"status": "failed"}})
+                continue
+            taken[candidate["webhook_id"]] = taken.get(candidate["webhook_id"], 0) + 1
         return claimed
 
-    def update(self, delivery_id, changes, *, leased_until=None, add_attempt=False):
-        query: dict = {"_id": delivery_id}
-        if leased_until is not None:  # still ours: the lease did not run out and pass on
-            query.update(status="pending", next_attempt_at=leased_until)
-        change: dict = {"$set": {**changes, "updated_at": utc_now()}}
-        if add_attempt:
-            change["$inc"] = {"attempts": 1}
+    def begin_attempt(self, delivery_id, lease, held_until):
         doc = self.store.db.deliveries.find_one_and_update(
-            query, change, return_document=pymongo.ReturnDocument.AFTER)
+            {"_id": delivery_id, "status": "pending", "lease": lease,
+             "next_attempt_at": {"$gte": held_until}},
+            {"$inc": {"attempts": 1}, "$set": {"updated_at": utc_now()}},
+            return_document=pymongo.ReturnDocument.AFTER)
+        return _from_mongo(Delivery, doc)
+
+    def update(self, delivery_id, changes, lease=None):
+        query = {"_id": delivery_id}
+        if lease is not None:
+            query["lease"] = lease
+            changes = {**changes, "lease": None}
+        doc = self.store.db.deliveries.find_one_and_update(
+            query, {"$set": {**changes, "updated_at": utc_now()}},
+            return_document=pymongo.ReturnDocument.AFTER)
         return _from_mongo(Delivery, doc)
 
     def list(self, org_id, webhook_id, limit=50):

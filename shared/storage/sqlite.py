@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -20,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from ..ids import new_token
 from .codec import dumps, from_doc, loads
 from .group_commit import GroupCommit
 from .interface import (
@@ -54,6 +56,20 @@ from .models import (
     Webhook,
     utc_now,
 )
+
+log = logging.getLogger(__name__)
+
+
+def _readable(cls, rows):
+    """Records from (doc,) rows; a row whose document cannot be read at all (corrupted
+    outside this code) is logged and left out, so it cannot stop a listing or an export."""
+    for row in rows:
+        try:
+            yield from_doc(cls, loads(row[-1]))
+        except (ValueError, TypeError) as exc:
+            log.error("unreadable stored record skipped",
+                      extra={"kind": cls.__name__, "error": type(exc).__name__})
+
 
 # Schema migrations, applied in order; PRAGMA user_version holds how many have run.
 # Append new ones; never edit one that has shipped.
@@ -278,7 +294,7 @@ class SqliteStore(Store):
         return from_doc(cls, loads(row[0])) if row else None
 
     def many(self, cls, sql: str, params=()) -> list:
-        return [from_doc(cls, loads(r[0])) for r in self.conn().execute(sql, params)]
+        return list(_readable(cls, self.conn().execute(sql, params)))
 
     def patch(self, cls, table: str, where: str, params: tuple, changes: dict, *,
               columns: tuple[str, ...] = (), stamp: bool = True):
@@ -543,8 +559,7 @@ class _Responses(_Repo, ResponseRepository):
                                              [survey_id, after, *extra, batch_size]).fetchall()
             if not rows:
                 return
-            for _, doc in rows:
-                yield from_doc(Response, loads(doc))
+            yield from _readable(Response, rows)
             after = rows[-1][0]
 
     def count(self, survey_id):
@@ -674,34 +689,54 @@ class _Deliveries(_Repo, DeliveryRepository):
         with self.store.write() as c:
             _insert_deliveries(c, deliveries)
 
-    def claim_due(self, now, lease_until, limit=10):
+    def claim_due(self, now, lease_until, limit=50, *, per_webhook=None, skip_webhooks=()):
+        skip = sorted(skip_webhooks)
+        lease = new_token(12)
         with self.store.write() as c:
             rows = c.execute(
-                "SELECT id, doc FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? "
-                "ORDER BY next_attempt_at LIMIT ?", (now, limit)).fetchall()
+                "SELECT id, doc FROM (SELECT id, doc, next_attempt_at, ROW_NUMBER() OVER ("
+                "PARTITION BY webhook_id ORDER BY next_attempt_at, id) AS nth FROM deliveries "
+                "WHERE status = 'pending' AND next_attempt_at <= ?"
+                f" AND webhook_id NOT IN ({','.join('?' * len(skip))})) WHERE nth <= ? "
+                "ORDER BY next_attempt_at, id LIMIT ?",
+                (now, *skip, per_webhook or limit, limit)).fetchall()
             claimed = []
             for delivery_id, doc in rows:
-                doc = {**loads(doc), "next_attempt_at": lease_until}
+                try:
+                    doc = {**loads(doc), "next_attempt_at": lease_until, "lease": lease}
+                    delivery = from_doc(Delivery, doc)
+                except (ValueError, TypeError):
+                    # Unreadable: it fails alone instead of stopping every delivery behind it.
+                    c.execute("UPDATE deliveries SET status = 'failed' WHERE id = ?",
+                              (delivery_id,))
+                    log.error("unreadable webhook delivery failed", extra={"delivery": delivery_id})
+                    continue
                 c.execute("UPDATE deliveries SET next_attempt_at = ?, doc = ? WHERE id = ?",
                           (lease_until, dumps(doc), delivery_id))
-                claimed.append(from_doc(Delivery, doc))
+                claimed.append(delivery)
         return claimed
 
-    def update(self, delivery_id, changes, *, leased_until=None, add_attempt=False):
-        where, params = "id = ?", (delivery_id,)
-        if leased_until is not None:  # still ours: the lease did not run out and pass on
-            where += " AND status = 'pending' AND next_attempt_at = ?"
-            params += (leased_until,)
-        with self.store.write() as c:  # read and write in one transaction: no lost +1
-            row = c.execute(f"SELECT id, doc FROM deliveries WHERE {where}", params).fetchone()
+    def begin_attempt(self, delivery_id, lease, held_until):
+        with self.store.write() as c:
+            row = c.execute(
+                "SELECT doc FROM deliveries WHERE id = ? AND status = 'pending' AND "
+                "next_attempt_at >= ? AND json_extract(doc, '$.lease') = ?",
+                (delivery_id, held_until, lease)).fetchone()
             if row is None:
                 return None
-            doc = {**loads(row[1]), **changes, "updated_at": utc_now()}
-            if add_attempt:
-                doc["attempts"] += 1
-            c.execute("UPDATE deliveries SET doc = ?, status = ?, next_attempt_at = ? WHERE id = ?",
-                      (dumps(doc), doc["status"], doc["next_attempt_at"], row[0]))
+            doc = loads(row[0])
+            doc.update(attempts=doc.get("attempts", 0) + 1, updated_at=utc_now())
+            c.execute("UPDATE deliveries SET doc = ? WHERE id = ?", (dumps(doc), delivery_id))
         return from_doc(Delivery, doc)
+
+    def update(self, delivery_id, changes, lease=None):
+        if lease is None:
+            return self.store.patch(Delivery, "deliveries", "id = ?", (delivery_id,), changes,
+                                    columns=("status", "next_attempt_at"))
+        return self.store.patch(Delivery, "deliveries",
+                                "id = ? AND json_extract(doc, '$.lease') = ?",
+                                (delivery_id, lease), {**changes, "lease": None},
+                                columns=("status", "next_attempt_at"))
 
     def list(self, org_id, webhook_id, limit=50):
         return self.store.many(

@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from shared.auth import SCOPES
+from shared.text import SingleLine
 
 
 class OrganizationSchema(ma.Schema):
@@ -15,7 +16,7 @@ class OrganizationSchema(ma.Schema):
 
 class KeySchema(ma.Schema):
     id = ma.fields.String(dump_only=True)
-    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=100),
+    name = SingleLine(required=True, validate=validate.Length(min=1, max=100),
                             metadata={"example": "CRM integration"})
     scopes = ma.fields.List(ma.fields.String(validate=validate.OneOf(SCOPES)), required=True,
                             validate=validate.Length(min=1, max=len(SCOPES)),

@@ -5,22 +5,51 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from itsdangerous import URLSafeSerializer
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from shared.instruments import validator_for
+from shared.storage import utc_now
+from shared.text import text_problem
 
 NUMERIC = ("likert_5", "scale_0_10", "percent")
 STAFF_SALT = "staff-link"
+STAFF_RESPONSE_CAP = 200  # default most staff answers per survey (setting staff_response_cap)
 
 
-def staff_token(secret: str, survey_id: str) -> str:
-    """The survey's staff link token: signed, so it cannot be guessed from the survey id."""
-    return URLSafeSerializer(secret, salt=STAFF_SALT).dumps(survey_id)
+def staff_token(secret: str, survey_id: str, link_id: str) -> str:
+    """A staff link token: signed, naming the survey and its current staff link, so rotating
+    the link (a new id) ends every older token."""
+    return URLSafeSerializer(secret, salt=STAFF_SALT).dumps({"s": survey_id, "k": link_id})
+
+
+def read_staff_token(secret: str, token: str) -> tuple[str, str] | None:
+    """(survey id, link id) from a token, or None if it is forged or of another shape."""
+    try:
+        payload = URLSafeSerializer(secret, salt=STAFF_SALT).loads(token)
+    except BadSignature:
+        return None
+    if not isinstance(payload, dict) or not isinstance(payload.get("s"), str) or \
+            not isinstance(payload.get("k"), str):
+        return None
+    return payload["s"], payload["k"]
+
+
+def staff_link_state(survey, link_id: str, now: str | None = None) -> str:
+    """"valid", "replaced" (rotated since) or "expired"."""
+    current = survey.staff_link or {}
+    if current.get("id") != link_id:
+        return "replaced"
+    if current.get("expires_at", "") <= (now or utc_now()):
+        return "expired"
+    return "valid"
 
 
 def links(base_url: str, secret: str, survey) -> dict:
     base = base_url.rstrip("/")
-    return {"staff": f"{base}/staff/{staff_token(secret, survey.id)}",
+    link = survey.staff_link or {}
+    return {"staff": f"{base}/staff/{staff_token(secret, survey.id, link['id'])}"
+            if link.get("id") else None,
+            "staff_expires_at": link.get("expires_at"),
             "anonymous": f"{base}/a/{survey.id}" if survey.settings.get("anonymous_link")
             else None}
 
@@ -77,6 +106,10 @@ def read_page(questions: list[dict], form) -> tuple[dict, list[dict]]:
         else:
             value = form.get(qid)
             answers[qid] = value.strip() if isinstance(value, str) and value.strip() else None
+            if answers[qid] and text_problem(answers[qid]):  # the API's rule for free text
+                errors.append({"field": qid, "reason": "Remove the invisible control "
+                                                       "characters from this answer."})
+                answers[qid] = None
     return answers, errors
 
 

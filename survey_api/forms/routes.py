@@ -25,7 +25,6 @@ import secrets as pysecrets
 from flask import (Blueprint, abort, current_app, redirect, render_template, request, session,
                    url_for)
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
-from itsdangerous import BadSignature, URLSafeSerializer
 
 from shared import ids
 from shared.web import get_store
@@ -37,6 +36,20 @@ from . import domain
 
 bp = Blueprint("forms", __name__, template_folder="../templates",
                static_folder="../static", static_url_path="/static/forms")
+
+# The pages load only their own stylesheet and script; the inline styles are the accent colour
+# (validated #rrggbb) and the progress bar's width. No page may be framed (clickjacking).
+CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self' "
+                           "'unsafe-inline'; img-src 'self'; form-action 'self'; "
+                           "base-uri 'none'; frame-ancestors 'none'")
+
+
+@bp.after_request
+def page_security_headers(response):
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 def _status_page(status: int, title: str, text: str, survey=None):
     return render_template("forms/status.html", title=title, text=text,
@@ -92,9 +105,14 @@ def invitation_link(token):
 @bp.route("/a/<survey_id>", methods=["GET", "POST"])
 def anonymous_link(survey_id):
     survey = get_store().surveys.get_any(survey_id)
-    if survey is None or not survey.settings.get("anonymous_link"):
+    if survey is None or not (survey.settings.get("anonymous_link")
+                              or survey.settings.get("anonymous_link_closed_at")):
         return _status_page(404, "This link is not valid",
                             "The survey may not take anonymous answers. Ask the sender.")
+    if not survey.settings.get("anonymous_link"):
+        return _status_page(410, "This open link is closed",
+                            "The survey no longer takes answers through this link. If you were "
+                            "asked to answer, ask the sender for a personal link.", survey)
     problem = _survey_state_page(survey)
     if problem:
         return problem
@@ -111,21 +129,33 @@ def anonymous_link(survey_id):
 
 @bp.route("/staff/<token>", methods=["GET", "POST"])
 def staff_link(token):
-    try:
-        survey_id = URLSafeSerializer(current_app.config["SECRET_KEY"],
-                                      salt=domain.STAFF_SALT).loads(token)
-    except BadSignature:
+    found = domain.read_staff_token(current_app.config["SECRET_KEY"], token)
+    if found is None:  # forged, cut short, or a signed payload of another shape
         return _status_page(404, "This link is not valid",
                             "Check that the whole link was copied.")
+    survey_id, link_id = found
     survey = get_store().surveys.get_any(survey_id)
     if survey is None:
         return _status_page(404, "This link is not valid", "The survey no longer exists.")
+    state = domain.staff_link_state(survey, link_id)
+    if state != "valid":
+        return _status_page(410, "This link is no longer valid",
+                            ("It has been replaced by a newer link." if state == "replaced" else
+                             "Staff links work for a limited time.")
+                            + " Ask the survey's owner for the current one.", survey)
     problem = _survey_state_page(survey)
     if problem:
         return problem
-    if session.get(f"done:staff:{survey.id}"):
+    if session.get(f"done:staff:{survey.id}"):  # one self-assessment per browser
         return _status_page(200, "You have already answered",
                             "Your self-assessment is in. Thank you.", survey)
+    cap = survey.settings.get("staff_response_cap", domain.STAFF_RESPONSE_CAP)
+    staff_answers = get_store().responses.list(survey.org_id, survey.id, limit=cap, filters={
+        "instrument": "vendor", "source": "web", "complete": True})
+    if len(staff_answers.items) >= cap:
+        return _status_page(410, "This self-assessment is complete",
+                            f"It has the {cap} staff answers it was set up for. Thank you.",
+                            survey)
     key = f"draft:staff:{survey.id}"
     session.setdefault(key, "staff-" + pysecrets.token_urlsafe(16))
     session.permanent = True

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from shared import ids
 from shared.cells import attribute_errors
 from shared.storage import Invitation, Store, Survey, to_timestamp, utc_now
+from shared.text import email_problem, text_problem
 
 from ..errors import Conflict, Invalid, NotFound
 
@@ -81,10 +82,20 @@ def _parse_rows(reader: csv.DictReader, survey: Survey) -> list[dict]:
         if len(items) >= MAX_PER_REQUEST:
             raise Invalid(f"At most {MAX_PER_REQUEST} invitations per request.",
                           [{"field": "body", "reason": "Too many rows."}])
+        # Every cell is one line of text, as in the JSON body.
+        bad = [(column, text_problem(value, single_line=True)) for column, value in row.items()
+               if isinstance(value, str)]
+        errors += [{"field": f"line {line}.{column}", "reason": reason}
+                   for column, reason in bad if reason]
+        if any(reason for _, reason in bad):
+            continue
         item: dict = {"attributes": {k: v for k, v in row.items()
                                      if k in survey.segments and v}}
         if row.get("email"):
             item["email"] = row["email"].strip()
+            reason = email_problem(item["email"])  # the check the JSON body's field makes
+            if reason:
+                errors.append({"field": f"line {line}.email", "reason": reason})
         if row.get("sent"):
             item["sent"] = row["sent"].strip().lower() in ("1", "true", "yes")
         if row.get("expires_at"):

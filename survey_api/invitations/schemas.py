@@ -5,14 +5,15 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from shared.text import EmailAddress, SingleLine
+
 from ..schemas_common import PageQuerySchema, page_schema
 from .domain import MAX_PER_REQUEST
 
 
 class InvitationInputSchema(ma.Schema):
-    email = ma.fields.Email(validate=validate.Length(max=254),
-                            metadata={"description": "For your records; we send nothing"})
-    attributes = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(),
+    email = EmailAddress(metadata={"description": "For your records; we send nothing"})
+    attributes = ma.fields.Dict(keys=SingleLine(), values=SingleLine(),
                                 metadata={"example": {"tenure": "long_standing",
                                                       "size": "large"}})
     expires_at = ma.fields.AwareDateTime(default_timezone=None)

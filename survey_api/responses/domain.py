@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from shared import ids
 from shared.bounded_cache import BoundedCache
 from shared.cells import attribute_errors, cell_key
+from shared.text import text_problem
 from shared.storage import (
     CONFLICT, CREATED, DUPLICATE, UPDATED, Instrument, NewResponse, Response, Store, Survey,
     canonical_bytes, utc_now,
@@ -164,6 +165,26 @@ def ingest_prepared(ctx: IngestContext, ready: list[NewResponse]) -> list[tuple[
     return stored
 
 
+def one_per_invitation(ready: list[tuple[int, NewResponse]]
+                       ) -> tuple[list[tuple[int, NewResponse]], dict[int, list[dict]]]:
+    """One invitation, one response, within a batch as across requests: the first item naming
+    an invitation keeps it; a later one with another submission id is rejected (the same
+    submission id again is a repeat, which the store answers as duplicate or conflict)."""
+    kept, rejected = [], {}
+    first: dict[str, tuple[int, str]] = {}
+    for position, new in ready:
+        invitation_id, submission_id = new.response.invitation_id, new.response.submission_id
+        if invitation_id:
+            earlier = first.setdefault(invitation_id, (position, submission_id))
+            if earlier[1] != submission_id:
+                rejected[position] = [{"field": "invitation_id", "reason": (
+                    f"Item {earlier[0]} of this batch already answers this invitation; an "
+                    "invitation counts one response.")}]
+                continue
+        kept.append((position, new))
+    return kept, rejected
+
+
 def ingest_one(store: Store, survey: Survey, item: dict, source: str = "api"
                ) -> tuple[Response, str]:
     ctx = context_for(store, survey)
@@ -186,6 +207,9 @@ def ingest_batch(store: Store, survey: Survey, items: list[dict], envelope_error
             ready.append((position, prepare(ctx, item, source, received_at=received_at)))
         except Invalid as exc:
             results[position] = _rejected(position, item, exc.errors)
+    ready, repeats = one_per_invitation(ready)
+    for position, errors in repeats.items():
+        results[position] = _rejected(position, items[position], errors)
     stored = ingest_prepared(ctx, [new for _, new in ready])
     for (position, _), (response, outcome) in zip(ready, stored):
         results[position] = {"index": position, "submission_id": response.submission_id,
@@ -195,8 +219,10 @@ def ingest_batch(store: Store, survey: Survey, items: list[dict], envelope_error
 
 def _rejected(position: int, item, errors: list[dict]) -> dict:
     submission_id = item.get("submission_id") if isinstance(item, dict) else None
-    return {"index": position, "submission_id": submission_id
-            if isinstance(submission_id, str) else None, "status": "rejected", "errors": errors}
+    if not isinstance(submission_id, str) or text_problem(submission_id, single_line=True):
+        submission_id = None  # never echo text we refused
+    return {"index": position, "submission_id": submission_id, "status": "rejected",
+            "errors": errors}
 
 
 OUTCOME_STATUS = {CREATED: 201, UPDATED: 200, DUPLICATE: 200, CONFLICT: 409}

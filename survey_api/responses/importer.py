@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from shared.storage import CONFLICT, Store, Survey, utc_now
+from shared.text import text_problem
 
 from ..errors import Invalid
-from .domain import MAX_BATCH, context_for, ingest_prepared, prepare
+from .domain import MAX_BATCH, context_for, ingest_prepared, one_per_invitation, prepare
 from .export import FORMULA_STARTS
 
 NUMERIC = ("likert_5", "scale_0_10", "percent")
@@ -51,13 +52,20 @@ def row_to_item(row: dict, questions: dict, kind: str) -> tuple[dict, list[dict]
         if column is None:
             errors.append({"field": "row", "reason": "More cells than header columns."})
             continue
+        question = questions.get(column)
+        # The file is read with surrogateescape: bytes that are not UTF-8 show up here as
+        # lone surrogates and cost their row, not the import.
+        reason = text_problem(raw or "", single_line=not (question and question["type"] == "text"))
+        if reason:
+            errors.append({"field": column, "reason": "Not valid UTF-8 text." if "surrogate"
+                           in reason else reason})
+            continue
         text = _unquote((raw or "").strip())
         if not text or column in ("submission_id", "complete", "invitation_id"):
             continue
         if column.startswith("segment_"):
             attributes[column[len("segment_"):]] = text
             continue
-        question = questions.get(column)
         if question is None:
             continue  # the export's fixed columns (id, source, created_at, ...) are ignored
         if question["type"] in NUMERIC:
@@ -89,8 +97,9 @@ def import_csv(store: Store, survey: Survey, path: Path, *, kind: str = "custome
     done = int(checkpoint_path.read_text()) if checkpoint_path.exists() else 0
     summary = ImportSummary(skipped=done)
     batch_size = max(1, min(batch_size, MAX_BATCH))
-    with path.open(newline="", encoding="utf-8-sig") as source, \
-            rejects_path.open("a" if done else "w", newline="", encoding="utf-8") as rejects:
+    with path.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as source, \
+            rejects_path.open("a" if done else "w", newline="", encoding="utf-8",
+                              errors="replace") as rejects:
         reject_writer = csv.writer(rejects)
         if not done:
             reject_writer.writerow(["line", "submission_id", "field", "reason"])
@@ -129,22 +138,28 @@ def _safe(numbered, rows: csv.DictReader):
 
 
 def _flush(ctx, pending, questions, kind, summary, reject_writer) -> None:
-    ready, lines = [], []
+    ready, rejected = [], {}
     received_at = utc_now()
     for line, row in pending:
         item, errors = row_to_item(row, questions, kind)
         if not errors:
             try:
-                ready.append(prepare(ctx, item, "import", received_at=received_at))
-                lines.append(line)
+                ready.append((line, prepare(ctx, item, "import", received_at=received_at)))
                 continue
             except Invalid as exc:
                 errors = exc.errors
+        rejected[line] = (item.get("submission_id", ""), errors)
+    ready, repeats = one_per_invitation(ready)
+    rows = dict(pending)
+    for line, errors in repeats.items():
+        rejected[line] = (rows[line].get("submission_id", ""), errors)
+    for line in sorted(rejected):
+        submission_id, errors = rejected[line]
         summary.rejected += 1
         for error in errors:
-            reject_writer.writerow([line, item.get("submission_id", ""), error["field"],
-                                    error["reason"]])
-    for line, (response, outcome) in zip(lines, ingest_prepared(ctx, ready)):
+            reject_writer.writerow([line, submission_id, error["field"], error["reason"]])
+    lines = [line for line, _ in ready]
+    for line, (response, outcome) in zip(lines, ingest_prepared(ctx, [n for _, n in ready])):
         setattr(summary, outcome, getattr(summary, outcome) + 1)
         if outcome == CONFLICT:
             reject_writer.writerow([line, response.submission_id, "submission_id",

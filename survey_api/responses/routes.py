@@ -11,7 +11,8 @@ from marshmallow import ValidationError
 from shared.auth import require_scope
 from shared.problems import flatten_messages
 from shared.storage import CONFLICT, to_timestamp
-from shared.web import Blueprint, get_store
+from shared.text import encode_utf8
+from shared.web import Blueprint, get_store, item_problems, items_checked_one_by_one
 
 from ..surveys.domain import get_survey
 from ..audit import record
@@ -64,6 +65,7 @@ class Responses(MethodView):
 
 @blp.route("/responses:batch")
 class ResponseBatch(MethodView):
+    @items_checked_one_by_one("responses")
     @require_scope("ingest")
     @blp.arguments(BatchInputSchema)
     @blp.response(200, BatchResultSchema)
@@ -72,7 +74,12 @@ class ResponseBatch(MethodView):
         invalid items are rejected with reasons and do not stop the valid ones."""
         survey = get_survey(get_store(), g.org_id, survey_id)
         items, envelope_errors = [], {}
+        bad_text = item_problems("responses")
         for position, raw in enumerate(body["responses"]):
+            if position in bad_text:
+                envelope_errors[position] = bad_text[position]
+                items.append(raw if isinstance(raw, dict) else {})
+                continue
             if not isinstance(raw, dict):
                 envelope_errors[position] = [{"field": None, "reason": "Must be an object."}]
                 items.append({})
@@ -137,5 +144,7 @@ class ResponseExport(MethodView):
             body, mimetype, filename = export.csv_rows(
                 rows, ctx.instruments[kind].definition, ctx.segment_names[kind]), \
                 "text/csv", filename + ".csv"
-        return HttpResponse(stream_with_context(body), mimetype=mimetype, headers={
-            "Content-Disposition": f'attachment; filename="{filename}"'})
+        # Encoded here so that text an older version stored unencodable cannot end the stream.
+        return HttpResponse(stream_with_context(map(encode_utf8, body)), mimetype=mimetype,
+                            headers={"Content-Disposition":
+                                     f'attachment; filename="{filename}"'})

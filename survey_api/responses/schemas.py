@@ -6,6 +6,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from shared.text import SingleLine
+
 from ..schemas_common import PageQuerySchema, page_schema
 from .domain import MAX_BATCH
 
@@ -15,7 +17,7 @@ EXAMPLE_ANSWERS = {"tenure": "long_standing", "company_size": "large", "role": "
 
 
 class ResponseInputSchema(ma.Schema):
-    submission_id = ma.fields.String(
+    submission_id = SingleLine(
         required=True, validate=validate.Length(min=1, max=128),
         metadata={"description": "Your id for this submission. Posting it again with the same "
                                  "content returns the stored response; with other content, 409.",
@@ -26,12 +28,12 @@ class ResponseInputSchema(ma.Schema):
     # instrument validator, which names unknown ids; checking the keys here as well cost more
     # than everything else in a batch of 1,000.
     answers = ma.fields.Dict(required=True, metadata={"example": EXAMPLE_ANSWERS})
-    attributes = ma.fields.Dict(keys=ma.fields.String(validate=validate.Length(max=32)),
-                                values=ma.fields.String(validate=validate.Length(max=64)),
+    attributes = ma.fields.Dict(keys=SingleLine(validate=validate.Length(max=32)),
+                                values=SingleLine(validate=validate.Length(max=64)),
                                 metadata={"description": "Segment attributes you already know",
                                           "example": {"region": "emea"}})
-    invitation_id = ma.fields.String(validate=validate.Length(max=64),
-                                     metadata={"description": "Its attributes are used, and it "
+    invitation_id = SingleLine(validate=validate.Length(max=64),
+                               metadata={"description": "Its attributes are used, and it "
                                                               "is marked completed"})
     complete = ma.fields.Boolean(load_default=True,
                                  metadata={"description": "False for a partial response: "
@@ -102,8 +104,8 @@ ResponsePageSchema = page_schema(ResponseSchema, "ResponsePage")
 
 
 class ErasureInputSchema(ma.Schema):
-    submission_id = ma.fields.String(validate=validate.Length(min=1, max=128))
-    invitation_id = ma.fields.String(validate=validate.Length(min=1, max=64))
+    submission_id = SingleLine(validate=validate.Length(min=1, max=128))
+    invitation_id = SingleLine(validate=validate.Length(min=1, max=64))
 
 
 class ErasureSchema(ma.Schema):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
 from shared import ids
 from shared.bounded_cache import BoundedCache
-from shared.storage import Instrument, Store, Survey
+from shared.storage import Instrument, Store, Survey, to_timestamp, utc_now
 
 from ..audit import record
 from ..errors import Conflict, Invalid, NotFound
@@ -13,6 +16,7 @@ from shared.instruments import segment_questions
 DEFAULT_CUSTOMER = "how-you-buy"
 DEFAULT_VENDOR = "how-we-sell"
 TRANSITIONS = {"open": ("draft",), "closed": ("open",)}
+STAFF_LINK_DAYS = 30  # the default lifetime of a staff link (settings.staff_link_days)
 EDITABLE = ("name", "customer_instrument", "vendor_instrument", "segments", "branding",
             "settings")
 
@@ -70,15 +74,43 @@ def create_survey(store: Store, org_id: str, data: dict) -> Survey:
         branding=data.get("branding") or {},
         settings=data.get("settings") or {},
     )
+    survey = replace(survey, staff_link=new_staff_link(survey))
     return store.surveys.add(survey)
+
+
+def new_staff_link(survey: Survey, now: datetime | None = None) -> dict:
+    now = now or datetime.now(timezone.utc)
+    days = survey.settings.get("staff_link_days", STAFF_LINK_DAYS)
+    return {"id": ids.new_token(9), "expires_at": to_timestamp(now + timedelta(days=days))}
+
+
+def rotate_staff_link(store: Store, org_id: str, survey_id: str, actor: str = "cli") -> Survey:
+    """A new staff link (with a new expiry); every earlier one stops working at once."""
+    survey = get_survey(store, org_id, survey_id)
+    updated = store.surveys.update(org_id, survey_id, {"staff_link": new_staff_link(survey)})
+    record(store, org_id, "survey.staff_link_rotated", actor, survey_id=survey_id)
+    return updated
+
+
+def current_staff_link(store: Store, survey: Survey) -> Survey:
+    """The survey with a staff link (surveys made before staff links expired get one now)."""
+    if survey.staff_link.get("id"):
+        return survey
+    return store.surveys.update(survey.org_id, survey.id, {"staff_link": new_staff_link(survey)})
 
 
 def update_survey(store: Store, org_id: str, survey_id: str, changes: dict) -> Survey:
     survey = get_survey(store, org_id, survey_id)
-    if survey.status != "draft":
-        raise Conflict(f"The survey is {survey.status}; only a draft survey can be changed.")
+    if survey.status != "draft" and set(changes) - {"settings"}:
+        raise Conflict(f"The survey is {survey.status}; only a draft survey can be changed "
+                       "(its settings, such as closing the anonymous link, can be at any time).")
     merged = {field: getattr(survey, field) for field in EDITABLE}
     merged.update(changes)
+    if "settings" in changes:  # the settings sent change; the others stay as they were
+        merged["settings"] = {**survey.settings, **changes["settings"]}
+        if survey.settings.get("anonymous_link") and not merged["settings"].get(
+                "anonymous_link"):  # so the link can say it was closed, not that it never was
+            merged["settings"]["anonymous_link_closed_at"] = utc_now()
     customer = _resolve(store, org_id, merged["customer_instrument"], DEFAULT_CUSTOMER,
                         "customer", "customer_instrument")
     vendor = _resolve(store, org_id, merged["vendor_instrument"], DEFAULT_VENDOR, "vendor",

@@ -61,7 +61,20 @@ class SurveyLinks(MethodView):
     def get(self, survey_id):
         """The web links: the staff self-assessment link, and the anonymous link if the survey
         allows one. Customers with an invitation use its own link."""
-        survey = domain.get_survey(get_store(), g.org_id, survey_id)
+        survey = domain.current_staff_link(get_store(), domain.get_survey(get_store(), g.org_id,
+                                                                          survey_id))
+        settings = current_app.config["SETTINGS"]
+        return form_links(settings.survey_api_url, settings.secret_key, survey)
+
+
+@blp.route("/<survey_id>/staff-link/rotate")
+class RotateStaffLink(MethodView):
+    @require_scope("admin")
+    @blp.response(200, SurveyLinksSchema)
+    def post(self, survey_id):
+        """Replace the staff link (with a new expiry): the old one stops working at once and
+        shows a clear page. The new links are in the answer."""
+        survey = domain.rotate_staff_link(get_store(), g.org_id, survey_id, g.api_key.id)
         settings = current_app.config["SETTINGS"]
         return form_links(settings.survey_api_url, settings.secret_key, survey)
 

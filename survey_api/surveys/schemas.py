@@ -5,6 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from shared.text import EmailAddress, SingleLine
+
 from ..schemas_common import page_schema
 
 SEGMENT_NAME = r"^[a-z][a-z0-9_]{0,31}$"
@@ -12,25 +14,24 @@ SEGMENT_VALUE = r"^[A-Za-z0-9_+\-]{1,64}$"
 
 
 class InstrumentRefSchema(ma.Schema):
-    id = ma.fields.String(required=True, validate=validate.Length(min=1, max=64))
+    id = SingleLine(required=True, validate=validate.Length(min=1, max=64))
     version = ma.fields.Integer(strict=True, validate=validate.Range(1, 10_000),
                                 metadata={"description": "Omit for the latest version"})
 
 
 class BrandingSchema(ma.Schema):
-    vendor_name = ma.fields.String(validate=validate.Length(min=1, max=100),
+    vendor_name = SingleLine(validate=validate.Length(min=1, max=100),
                                    metadata={"example": "Acme Analytics"})
     accent_color = ma.fields.String(validate=validate.Regexp(
         r"^#[0-9a-fA-F]{6}$", error="Use a #rrggbb colour."), metadata={"example": "#1f6feb"})
     # What respondents see instead of the internal survey name, and who they can turn to.
-    public_title = ma.fields.String(validate=validate.Length(min=1, max=120),
+    public_title = SingleLine(validate=validate.Length(min=1, max=120),
                                     metadata={"example": "How you buy software, 2026"})
     logo_url = ma.fields.Url(schemes={"https"}, validate=validate.Length(max=500),
                              metadata={"example": "https://acme.example/logo.png"})
     website_url = ma.fields.Url(schemes={"https", "http"}, validate=validate.Length(max=500),
                                 metadata={"example": "https://acme.example"})
-    contact_email = ma.fields.Email(validate=validate.Length(max=254),
-                                    metadata={"example": "research@acme.example"})
+    contact_email = EmailAddress(metadata={"example": "research@acme.example"})
     privacy_url = ma.fields.Url(schemes={"https", "http"}, validate=validate.Length(max=500),
                                 metadata={"example": "https://acme.example/privacy"})
 
@@ -39,16 +40,23 @@ class SurveySettingsSchema(ma.Schema):
     anonymous_link = ma.fields.Boolean(load_default=False,
                                        metadata={"description": "Allow an anonymous web link"})
     invitation_ttl_days = ma.fields.Integer(strict=True, load_default=30, validate=validate.Range(1, 365))
+    staff_link_days = ma.fields.Integer(
+        strict=True, load_default=30, validate=validate.Range(1, 365),
+        metadata={"description": "How long a staff link works; rotating it starts anew"})
+    staff_response_cap = ma.fields.Integer(
+        strict=True, load_default=200, validate=validate.Range(1, 1000),
+        metadata={"description": "The most staff self-assessments the staff link takes"})
 
 
 class SurveyInputSchema(ma.Schema):
-    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200),
+    name = SingleLine(required=True, validate=validate.Length(min=1, max=200),
                             metadata={"example": "How our customers buy, 2026"})
     customer_instrument = ma.fields.Nested(InstrumentRefSchema)
     vendor_instrument = ma.fields.Nested(InstrumentRefSchema)
     segments = ma.fields.Dict(
-        keys=ma.fields.String(validate=validate.Regexp(SEGMENT_NAME)),
-        values=ma.fields.List(ma.fields.String(validate=validate.Regexp(SEGMENT_VALUE)),
+        # SingleLine: a Regexp's $ also matches before a final line break.
+        keys=SingleLine(validate=validate.Regexp(SEGMENT_NAME)),
+        values=ma.fields.List(SingleLine(validate=validate.Regexp(SEGMENT_VALUE)),
                               validate=validate.Length(min=1, max=50)),
         validate=validate.Length(max=10),
         metadata={"description": "Segment attribute -> allowed values. tenure, size and role "
@@ -59,7 +67,7 @@ class SurveyInputSchema(ma.Schema):
 
 
 class SurveyPatchSchema(SurveyInputSchema):
-    name = ma.fields.String(validate=validate.Length(min=1, max=200))
+    name = SingleLine(validate=validate.Length(min=1, max=200))
 
 
 class SurveySchema(SurveyInputSchema):
@@ -73,6 +81,9 @@ SurveyPageSchema = page_schema(SurveySchema, "SurveyPage")
 
 
 class SurveyLinksSchema(ma.Schema):
-    staff = ma.fields.String(metadata={"description": "For the vendor's own staff"})
+    staff = ma.fields.String(metadata={"description": "For the vendor's own staff; "
+                                                     "POST .../staff-link/rotate replaces it"})
+    staff_expires_at = ma.fields.String(metadata={"description": "When the staff link stops "
+                                                                 "working"})
     anonymous = ma.fields.String(allow_none=True,
                                  metadata={"description": "Null unless settings.anonymous_link"})

@@ -3,7 +3,21 @@
 Signature: the receiver recomputes HMAC-SHA256 over "<X-Webhook-Timestamp>.<raw body>" with
 the endpoint's secret and compares it with X-Webhook-Signature ("sha256=<hex>"); it should also
 refuse timestamps older than a few minutes (replays) and use X-Webhook-Delivery to drop a
-delivery it has already processed (a retry after a lost answer).
+delivery it has already processed (a retry after a lost answer). The timestamp is taken when
+the request is sent, never when the delivery was claimed.
+
+Leases. A poller claims due deliveries with a lease (a token, held until next_attempt_at).
+Before each send it counts the attempt, which succeeds only while it still holds the lease with
+at least MAX_SEND_SECONDS left, so a delivery is never sent by two pollers while a lease is
+held; the result is recorded only by the lease holder. Every send is counted in `attempts`.
+
+Fairness. Deliveries are claimed per webhook (at most PER_WEBHOOK at a time, in order) and each
+webhook's claim is sent by one task of a small thread pool, with a short timeout. A slow or dead
+endpoint therefore holds one pool thread for at most PER_WEBHOOK sends, stops at its first
+failure, and is not claimed again by this process while its task runs; every other
+organization's webhooks are claimed on the next poll and sent by the other threads. Per-webhook
+(rather than per-tenant) queues also keep one organization's slow endpoint from delaying its
+own other endpoints.
 """
 
 from __future__ import annotations
@@ -13,19 +27,28 @@ import hmac
 import json
 import logging
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-import requests
+from flask import current_app, has_app_context
 
-from shared.storage import Delivery, Store, to_timestamp
+from shared.settings import Settings
+from shared.storage import Delivery, Store, Webhook, to_timestamp
+
+from . import targets
 
 log = logging.getLogger(__name__)
 
 # Seconds to wait after the 1st, 2nd, ... failed attempt; after the last, the delivery fails.
 BACKOFF = (5, 30, 120, 600, 3600, 6 * 3600)
-LEASE = timedelta(seconds=60)  # a claimed delivery is not claimed again within this time
-TIMEOUT = 10
+CONNECT_TIMEOUT, READ_TIMEOUT = 3, 5
+MAX_SEND_SECONDS = 2 * (CONNECT_TIMEOUT + READ_TIMEOUT)  # with room for a slow start
+PER_WEBHOOK = 10  # deliveries of one webhook claimed (and sent in order) at a time
+POOL_THREADS = 4
+# Long enough for a whole per-webhook claim to be sent, one send after another.
+LEASE = timedelta(seconds=PER_WEBHOOK * MAX_SEND_SECONDS + 30)
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -39,65 +62,157 @@ def body_of(delivery: Delivery) -> bytes:
                       separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def deliver_due(store: Store, post: Callable = requests.post,
+class Dispatcher:
+    """Claims due deliveries and sends them from a small pool, one task per webhook."""
+
+    def __init__(self, get_store: Callable[[], Store], settings: Settings,
+                 clock: Callable[[], datetime] | None = None, threads: int = POOL_THREADS,
+                 timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT)):
+        self.get_store = get_store
+        self.allow_private = settings.webhook_allow_private
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.timeout = timeout
+        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="webhook-send")
+        self.busy: set[str] = set()  # webhooks whose task is running in this process
+        self.lock = threading.Lock()
+
+    def poll(self) -> tuple[int, list]:
+        """Claim what is due for the webhooks not being sent already, start their tasks and
+        return how many were claimed and the tasks' futures (without waiting for them)."""
+        store = self.get_store()
+        now = self.clock()
+        with self.lock:
+            busy = set(self.busy)
+        due = store.deliveries.claim_due(to_timestamp(now), to_timestamp(now + LEASE),
+                                         limit=PER_WEBHOOK * 10, per_webhook=PER_WEBHOOK,
+                                         skip_webhooks=busy)
+        by_webhook: dict[tuple[str, str], list[Delivery]] = {}
+        for delivery in due:
+            by_webhook.setdefault((delivery.org_id, delivery.webhook_id), []).append(delivery)
+        futures = []
+        for (org_id, webhook_id), deliveries in by_webhook.items():
+            with self.lock:
+                self.busy.add(webhook_id)
+            futures.append(self.pool.submit(self._send_all, store, org_id, webhook_id,
+                                            deliveries))
+        return len(due), futures
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+
+    def _send_all(self, store: Store, org_id: str, webhook_id: str,
+                  deliveries: list[Delivery]) -> None:
+        try:
+            webhook = store.webhooks.get(org_id, webhook_id)
+            session = targets.session(self.allow_private)
+            for position, delivery in enumerate(deliveries):
+                if webhook is None or not webhook.active:
+                    store.deliveries.update(delivery.id, {
+                        "status": "failed", "last_error": "The webhook was removed."},
+                        lease=delivery.lease)
+                    continue
+                if not self._attempt(store, session, webhook, delivery):
+                    # The endpoint is failing: the rest wait a little instead of each taking
+                    # a timeout now.
+                    retry = to_timestamp(self.clock() + timedelta(seconds=BACKOFF[0]))
+                    for rest in deliveries[position + 1:]:
+                        store.deliveries.update(rest.id, {"next_attempt_at": retry},
+                                                lease=rest.lease)
+                    break
+        except Exception:  # logged with its trace; the leases run out and others retry
+            log.exception("webhook sending failed", extra={"webhook": webhook_id})
+        finally:
+            with self.lock:
+                self.busy.discard(webhook_id)
+
+    def _attempt(self, store: Store, session, webhook: Webhook, delivery: Delivery) -> bool:
+        """Send one delivery if its lease allows; False if the endpoint failed."""
+        started = store.deliveries.begin_attempt(
+            delivery.id, delivery.lease,
+            to_timestamp(self.clock() + timedelta(seconds=MAX_SEND_SECONDS)))
+        if started is None:  # the lease ran out (or another poller holds it): do not send
+            return True
+        try:
+            body = body_of(started)
+        except (TypeError, ValueError):  # e.g. text an older version stored unencodable
+            log.exception("webhook delivery cannot be encoded", extra={"delivery": delivery.id})
+            store.deliveries.update(delivery.id, {"status": "failed",
+                                                  "last_error": "The event cannot be encoded."},
+                                    lease=delivery.lease)
+            return True
+        stamp = int(time.time())  # now, at send time
+        headers = {"Content-Type": "application/json",
+                   "User-Agent": "buyer-alignment-webhooks/1",
+                   "X-Webhook-Event": started.event, "X-Webhook-Delivery": started.id,
+                   "X-Webhook-Timestamp": str(stamp),
+                   "X-Webhook-Signature": sign(webhook.secret, stamp, body)}
+        status, error = None, None
+        try:
+            with session.post(webhook.url, data=body, headers=headers, timeout=self.timeout,
+                              allow_redirects=False, stream=True) as answer:
+                status = answer.status_code  # the body is never read: nothing of it is kept
+            if not 200 <= status < 300:
+                error = f"HTTP {status}"
+        except Exception as exc:  # noqa: BLE001 - every failure is recorded the same way
+            error = targets.generic_error(exc)
+        attempts = started.attempts
+        finished = self.clock()
+        changes: dict = {"last_status": status, "last_error": error}
+        if error is None:
+            changes["status"] = "delivered"
+        elif attempts > len(BACKOFF):
+            changes["status"] = "failed"
+        else:
+            changes["next_attempt_at"] = to_timestamp(
+                finished + timedelta(seconds=BACKOFF[attempts - 1]))
+        if store.deliveries.update(delivery.id, changes, lease=delivery.lease) is None:
+            log.warning("webhook lease lost before the result was recorded",
+                        extra={"delivery": delivery.id})
+        store.webhooks.update(webhook.org_id, webhook.id, {
+            "last_status": status, "last_error": error,
+            "last_attempt_at": to_timestamp(finished)})
+        log.info("webhook delivery", extra={"delivery": delivery.id, "webhook": webhook.id,
+                                            "status": status, "error": error,
+                                            "attempt": attempts})
+        return error is None
+
+
+def deliver_due(store: Store, settings: Settings | None = None,
                 now: datetime | None = None) -> int:
-    """Send every delivery due now; returns how many were attempted."""
-    now = now or datetime.now(timezone.utc)
-    due = store.deliveries.claim_due(to_timestamp(now), to_timestamp(now + LEASE))
-    for delivery in due:
-        _attempt(store, delivery, post, now)
-    return len(due)
-
-
-def _attempt(store: Store, delivery: Delivery, post: Callable, now: datetime) -> None:
-    webhook = store.webhooks.get(delivery.org_id, delivery.webhook_id)
-    if webhook is None or not webhook.active:
-        store.deliveries.update(delivery.id, {"status": "failed",
-                                              "last_error": "The webhook was removed."})
-        return
-    body = body_of(delivery)
-    stamp = int(now.timestamp())
-    headers = {"Content-Type": "application/json", "User-Agent": "buyer-alignment-webhooks/1",
-               "X-Webhook-Event": delivery.event, "X-Webhook-Delivery": delivery.id,
-               "X-Webhook-Timestamp": str(stamp),
-               "X-Webhook-Signature": sign(webhook.secret, stamp, body)}
-    status, error = None, None
+    """Send every delivery due now and wait for the sends; returns how many were claimed.
+    settings default to the current app's; now (for tests) moves the clock, not the
+    signature's timestamp."""
+    if settings is None:
+        settings = current_app.config["SETTINGS"] if has_app_context() else Settings()
+    clock = None
+    if now is not None:
+        started = time.monotonic()
+        clock = lambda: now + timedelta(seconds=time.monotonic() - started)  # noqa: E731
+    dispatcher = Dispatcher(lambda: store, settings, clock=clock)
     try:
-        answer = post(webhook.url, data=body, headers=headers, timeout=TIMEOUT,
-                      allow_redirects=False)
-        status = answer.status_code
-        if not 200 <= status < 300:
-            error = f"HTTP {status}"
-    except requests.RequestException as exc:
-        error = f"{type(exc).__name__}: {exc}"[:500]
-    attempts = delivery.attempts + 1
-    changes: dict = {"attempts": attempts, "last_status": status, "last_error": error}
-    if error is None:
-        changes["status"] = "delivered"
-    elif attempts > len(BACKOFF):
-        changes["status"] = "failed"
-    else:
-        changes["next_attempt_at"] = to_timestamp(now + timedelta(seconds=BACKOFF[attempts - 1]))
-    store.deliveries.update(delivery.id, changes)
-    store.webhooks.update(webhook.org_id, webhook.id, {
-        "last_status": status, "last_error": error, "last_attempt_at": to_timestamp(now)})
-    log.info("webhook delivery", extra={"delivery": delivery.id, "webhook": webhook.id,
-                                        "status": status, "error": error, "attempt": attempts})
+        claimed, futures = dispatcher.poll()
+        wait(futures)
+        return claimed
+    finally:
+        dispatcher.close()
 
 
 def start_dispatcher(get_store: Callable[[], Store], every_seconds: float,
-                     stop: threading.Event) -> threading.Thread:
-    """A daemon thread in this worker process that sends due deliveries until stop is set.
-    Several workers may run one each: claim_due hands every delivery to one of them."""
+                     stop: threading.Event, settings: Settings | None = None,
+                     **options) -> threading.Thread:
+    """A daemon thread in this worker process that claims due deliveries until stop is set,
+    without waiting for slow endpoints (see Fairness above). Several workers may run one
+    each: a lease hands every delivery to one of them at a time. options: see Dispatcher."""
+    dispatcher = Dispatcher(get_store, settings or Settings(), **options)
 
     def loop():
         while not stop.is_set():
             try:
-                while deliver_due(get_store()):
-                    pass
+                dispatcher.poll()
             except Exception:  # keep the loop alive; the error is logged with its trace
                 log.exception("webhook dispatcher failed; retrying")
             stop.wait(every_seconds)
+        dispatcher.close()
 
     thread = threading.Thread(target=loop, name="webhook-dispatcher", daemon=True)
     thread.start()

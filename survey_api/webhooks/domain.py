@@ -7,12 +7,18 @@ from typing import Callable, Iterable
 from shared import ids
 from shared.storage import Delivery, Response, Store, Webhook
 
-from ..errors import NotFound
+from ..errors import Invalid, NotFound
+from .targets import url_problem
 
 EVENTS = ("response.created",)
 
 
-def register(store: Store, org_id: str, url: str, events: list[str]) -> Webhook:
+def register(store: Store, org_id: str, url: str, events: list[str], *,
+             allow_private: bool = False) -> Webhook:
+    problem = url_problem(url, allow_private)
+    if problem:
+        raise Invalid("Webhooks can only reach public addresses.",
+                      [{"field": "url", "reason": problem}])
     return store.webhooks.add(Webhook(id=ids.new_id(), org_id=org_id, url=url,
                                       secret="whsec_" + ids.new_token(24),
                                       events=tuple(sorted(set(events)))))

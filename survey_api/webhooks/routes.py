@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g
+from flask import current_app, g
 from flask.views import MethodView
 
 from shared.auth import require_scope
@@ -27,8 +27,11 @@ class Webhooks(MethodView):
     @blp.arguments(WebhookInputSchema)
     @blp.response(201, NewWebhookSchema)
     def post(self, body):
-        """Register an endpoint. The signing secret is in this response only."""
-        return domain.register(get_store(), g.org_id, body["url"], body["events"])
+        """Register an endpoint. The signing secret is in this response only. The URL must
+        reach a public address (checked again on every delivery) and carry no credentials."""
+        allow_private = current_app.config["SETTINGS"].webhook_allow_private
+        return domain.register(get_store(), g.org_id, body["url"], body["events"],
+                               allow_private=allow_private)
 
 
 @blp.route("/<webhook_id>")
