@@ -22,6 +22,7 @@ import pymongo
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from . import mongo_console
 from .codec import from_doc, to_doc
 from .interface import (
     CONFLICT,
@@ -111,6 +112,8 @@ class MongoStore(Store):
         self.webhooks = _Webhooks(self)
         self.deliveries = _Deliveries(self)
         self.audit = _Audit(self)
+        self.console_users = mongo_console.ConsoleUsers(self)
+        self.outbox = mongo_console.Outbox(self)
 
     @property
     def client(self):
@@ -144,6 +147,7 @@ class MongoStore(Store):
         db.audit.create_index([("org_id", ASCENDING), ("_id", DESCENDING)])
         db.deliveries.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])
         db.deliveries.create_index([("webhook_id", ASCENDING), ("_id", ASCENDING)])
+        mongo_console.ensure_indexes(db)
 
     def supports_transactions(self) -> bool:
         if self._transactions is None:
