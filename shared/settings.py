@@ -43,6 +43,7 @@ class Settings:
     api_rate_limit: str = "3000 per minute"
     anonymous_rate_limit: str = "30 per minute"
     webhook_poll_seconds: int = 2  # 0 turns the in-process webhook dispatcher off
+    mail_poll_seconds: int = 5  # how often the console's outbox is sent; 0: only by the CLI
     web_concurrency: int = 2
     gunicorn_threads: int = 4
 

@@ -51,6 +51,9 @@ def create_app(settings: Settings | None = None):
     rate_limits_of(app).limit("forms.anonymous_link", settings.anonymous_rate_limit)
     _start_webhook_dispatcher_after_fork(app)
     cli.register(app)
+    from .console import register as register_console
+
+    register_console(app)  # the survey owner's pages, at / and /console/
     return app
 
 
