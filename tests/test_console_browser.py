@@ -18,11 +18,12 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect, sync_playwright
 
 from shared.storage import open_store
-from survey_api.accounts.domain import create_organization
+from survey_api.demo import seed_demo
 from survey_api.console import users
 
 from .browser import ARGS, CHROMIUM, fill_page, next_page, shoot
@@ -66,10 +67,9 @@ def services(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("console")
     db = tmp / "console.db"
     store = open_store(f"sqlite:///{db}")
-    from survey_api.instruments import install_builtin
-    install_builtin(store)
-    org = create_organization(store, "Acme Analytics")
-    users.create_user(store, org.id, "lead@acme.example", "Lea Lead", "admin", PASSWORD)
+    # The demo organization and its survey with 249 responses: the lead's own survey is new.
+    demo = seed_demo(store, tmp / "demo-key")
+    users.create_user(store, demo.org_id, "lead@acme.example", "Lea Lead", "admin", PASSWORD)
     store.close()
     with running_inbox() as inbox:
         ports = {"SURVEY_API_PORT": free_port(), "SCORING_PORT": free_port(),
@@ -127,7 +127,6 @@ def test_the_marketing_lead_runs_a_survey_from_sign_in_to_brief(services, tmp_pa
         page.fill("#password", PASSWORD)
         page.click("button.primary")
         expect(page.locator("h1")).to_have_text("Surveys")
-        look(page, "surveys-empty")
 
         # A branded survey with a custom segment.
         page.click("text=New survey")
@@ -235,8 +234,28 @@ def test_the_marketing_lead_runs_a_survey_from_sign_in_to_brief(services, tmp_pa
         qpdf_check(pdf)
         page.click("text=Share a link")
         shared = page.locator("#share-link").input_value()
-        assert "/shared/" in shared
+        assert requests.get(shared, timeout=30).content == pdf  # no sign-in needed
+        page.fill("input[name=to]", "ceo@acme.example")
+        page.click("button:text-is('E-mail')")
+        expect(page.locator(".flash.ok")).to_contain_text("on its way to ceo@acme.example")
+        wait_for(lambda: inbox.to("ceo@acme.example"), "the brief by mail")
+        attachment = next(inbox.to("ceo@acme.example")[0].iter_attachments())
+        assert attachment.get_content() == pdf
         look(page, "results-brief")
+
+        # A survey with enough answers for scores: the demo's, crossed by size and tenure.
+        page.click("nav >> text=Surveys")
+        look(page, "surveys")
+        page.click("text=How our customers buy (demo)")
+        page.click("nav.tabs >> text=Results and briefs")
+        expect(page.locator(".tile-value strong").first).to_be_visible()
+        page.check("input[name=by][value=size]")
+        page.check("input[name=by][value=tenure]")
+        page.click("text=Show")
+        page.click("a:text-is('Size: large · Tenure: long standing')")
+        expect(page.locator("#detail-h")).to_contain_text("Size: large · Tenure: long standing")
+        expect(page.locator("#detail table").first).to_contain_text("Timing of first contact")
+        look(page, "results-demo")
 
         # The organization: keys shown once and revoked, people, the audit log.
         page.click("text=API keys")

@@ -427,8 +427,11 @@ def results(survey_id):
                               settings.scoring_timeout_seconds)
     except ScoringUnavailable as exc:
         error = exc.message
-    chosen = None
+    chosen, offered = None, []
     if report:
+        # The segments the report can cross: those of its own segment keys.
+        offered = sorted({part.split("=")[0] for s in report["segments"]
+                          for part in s["key"].split("|") if "=" in part})
         segments = {s["key"]: s for s in report["segments"]}
         chosen = segments.get(request.args.get("segment", ""), report["overall"])
     try:
@@ -441,7 +444,8 @@ def results(survey_id):
                            email_form=EmailBriefForm(), action=ActionForm(), by=by,
                            chosen=chosen,
                            segment_names=sorted(survey.segments),
-                           share=request.args.get("share"))
+                           share=request.args.get("share"), share_hours=request.args.get(
+                               "hours", type=int), offered=offered)
 
 
 @bp.route("/console/surveys/<survey_id>/briefs", methods=["POST"])
@@ -484,10 +488,9 @@ def brief_action(survey_id, brief_id, what):
     try:
         if what == "share":
             link = _briefs().share(brief_id)
-            flash(f"Anyone with this link can open the brief for "
-                  f"{link['expires_in_hours']} hours:", "ok")
             return redirect(url_for("console.results", survey_id=survey.id,
-                                    share=link["url"]) + "#briefs", code=303)
+                                    share=link["url"], hours=link["expires_in_hours"])
+                            + "#briefs", code=303)
         _briefs().email(brief_id, form.to.data.strip())
         record(get_store(), survey.org_id, "brief.emailed", _actor(), brief_id=brief_id)
         flash(f"The brief is on its way to {form.to.data.strip()}.", "ok")
