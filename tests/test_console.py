@@ -304,3 +304,28 @@ def test_mail_survives_a_server_that_is_down_and_is_retried(store, open_survey):
         assert send_due(store, inbox.url, "s@acme.example", now + timedelta(minutes=2)) == 2
         assert len(inbox.messages) == 2
     assert {m.status for m in store.outbox.list(survey.org_id, survey.id)} == {"sent"}
+
+
+def test_the_upload_pages_escape_what_the_file_says_and_store_after_confirming(
+        client, store, open_survey, lead):
+    sign_in(client)
+    survey_id = open_survey["id"]
+    page = client.get(f"/console/surveys/{survey_id}/invitations")
+    text = "Mail,Who,Area\nana@c.example,<script>alert(1)</script>,emea\n"
+    preview = client.post(f"/console/surveys/{survey_id}/invitations/preview", data={
+        "csrf_token": csrf(page), "file": (io.BytesIO(text.encode()), "crm.csv")},
+        content_type="multipart/form-data")
+    assert preview.status_code == 200  # "Mail" is recognised; "Who" and "Area" wait for a choice
+    assert '<option value="" selected>(not used)</option>' in preview.text
+    assert "<script>alert(1)</script>" not in preview.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in preview.text
+    assert campaign.all_invitations(store, store.surveys.get_any(survey_id)) == []
+    confirmed = client.post(f"/console/surveys/{survey_id}/invitations/preview", data={
+        "csrf_token": csrf(page), "csv_text": text, "map-0": "email", "map-1": "name",
+        "map-2": "region", "action": "import"})
+    assert confirmed.status_code == 303
+    stored = campaign.all_invitations(store, store.surveys.get_any(survey_id))
+    assert [(i.email, i.name, i.attributes) for i in stored] == [
+        ("ana@c.example", "<script>alert(1)</script>", {"region": "emea"})]
+    listing = client.get(f"/console/surveys/{survey_id}/invitations")
+    assert "&lt;script&gt;" in listing.text and "<script>alert" not in listing.text

@@ -27,6 +27,8 @@ from .forms import (ActionForm, BriefForm, EmailBriefForm, ImportForm, NewPasswo
                     KeyForm)
 from .services import Briefs, BriefsUnavailable, ScoringUnavailable, fetch_report
 
+SHOWN = 500  # people listed on the invitations page; the CSV download has everyone
+
 bp = Blueprint("console", __name__, template_folder="../templates", static_folder="../static",
                static_url_path="/static/console")
 
@@ -275,9 +277,11 @@ def survey_transition(survey_id, change):
 def invitations_page(survey_id):
     survey = _survey(survey_id)
     invitations = campaign.all_invitations(get_store(), survey)
+    used = sorted({name for i in invitations for name in i.attributes})
     return render_template("console/invitations.html", survey=survey, upload=UploadForm(),
-                           invitations=invitations, state_of=campaign.state_of,
-                           segment_names=sorted(survey.segments))
+                           invitations=invitations, shown=invitations[:SHOWN],
+                           state_of=campaign.state_of, segment_names=sorted(survey.segments),
+                           used_names=used)
 
 
 @bp.route("/console/surveys/<survey_id>/invitations/preview", methods=["POST"])
