@@ -520,6 +520,7 @@ def keys():
     if form.validate_on_submit():
         _, plaintext = create_key(get_store(), org_id, form.name.data.strip(),
                                   [form.scope.data], actor=_actor())
+        form = KeyForm(formdata=None)  # an empty form for the next key
     return render_template("console/keys.html", form=form, plaintext=plaintext,
                            keys=get_store().api_keys.list(org_id), action=ActionForm())
 
@@ -548,6 +549,9 @@ def people():
         except (AlreadyExists, ValueError) as exc:
             form.email.errors.append(str(exc))
             password = None
+    email = form.email.data if password else None
+    if password:
+        form = UserForm(formdata=None)
     return render_template("console/users.html", form=form, password=password,
                            people=get_store().console_users.list(org_id),
-                           roles=users.ROLE_TEXT, email=form.email.data if password else None)
+                           roles=users.ROLE_TEXT, email=email)
