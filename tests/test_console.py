@@ -329,3 +329,28 @@ def test_the_upload_pages_escape_what_the_file_says_and_store_after_confirming(
         ("ana@c.example", "<script>alert(1)</script>", {"region": "emea"})]
     listing = client.get(f"/console/surveys/{survey_id}/invitations")
     assert "&lt;script&gt;" in listing.text and "<script>alert" not in listing.text
+
+
+def test_an_admin_adds_a_person_and_issues_and_revokes_a_key(client, store, lead):
+    sign_in(client)
+    page = client.get("/console/users")
+    added = client.post("/console/users", data={"csrf_token": csrf(page), "email":
+                                                "ana@acme.example", "name": "Ana",
+                                                "role": "analyst"})
+    password = re.search(r'id="new-password" class="copy" readonly value="([^"]+)"',
+                         added.text).group(1)
+    assert users.sign_in(store, "ana@acme.example", password).user.role == "analyst"
+    assert password not in client.get("/console/users").text  # shown once
+    page = client.get("/console/keys")
+    issued = client.post("/console/keys", data={"csrf_token": csrf(page),
+                                                "name": "CRM sync", "scope": "read"})
+    key = re.search(r'id="new-key" class="copy" readonly value="(bk_[^"]+)"', issued.text).group(1)
+    me = client.get("/v1/me", headers={"Authorization": f"Bearer {key}"})
+    assert me.status_code == 200
+    key_id = next(k.id for k in store.api_keys.list(lead.org_id) if k.name == "CRM sync")
+    client.post(f"/console/keys/{key_id}/revoke", data={"csrf_token": csrf(page)})
+    assert client.get("/v1/me", headers={"Authorization": f"Bearer {key}"}).status_code == 401
+    actions = [e.action for e in store.audit.list(lead.org_id)]
+    assert {"user.created", "key.created", "key.revoked"} <= set(actions)
+    assert all(e.actor == f"user:{lead.id}" for e in store.audit.list(lead.org_id)
+               if e.action.startswith("key."))
