@@ -354,3 +354,45 @@ def test_an_admin_adds_a_person_and_issues_and_revokes_a_key(client, store, lead
     assert {"user.created", "key.created", "key.revoked"} <= set(actions)
     assert all(e.actor == f"user:{lead.id}" for e in store.audit.list(lead.org_id)
                if e.action.startswith("key."))
+
+
+def test_automatic_reminders_run_from_the_outbox_and_come_back_daily(app, store, open_survey):
+    from survey_api.console import reminder_runner
+    survey = store.surveys.get_any(open_survey["id"])
+    secret, settings = app.config["SECRET_KEY"], app.config["SETTINGS"]
+    campaign.create_from_preview(store, survey, campaign.preview_csv(store, survey,
+                                                                     crm_csv(GOOD[:3])),
+                                 settings.survey_api_url, secret)
+    now = datetime.now(timezone.utc)
+    campaign.queue_invitations(store, survey, settings.survey_api_url, secret, now)
+    survey = store.surveys.update(survey.org_id, survey.id, {"settings": {
+        **survey.settings, "reminders": {"max_reminders": 1, "min_days_apart": 2,
+                                         "auto": True}}})
+    campaign.schedule_reminders(store, survey, now)
+    campaign.schedule_reminders(store, survey, now)  # saved twice: still one job
+    jobs = [m for m in store.outbox.list(survey.org_id, survey.id)
+            if m.kind == campaign.REMINDER_JOB and m.status == "pending"]
+    assert len(jobs) == 1
+    run = reminder_runner(settings)
+
+    def send_all(at):
+        while send_due(store, inbox.url, "s@acme.example", at, run_job=run):
+            pass
+
+    with running_inbox() as inbox:
+        send_all(now)
+        assert len(inbox.messages) == 3  # the invitations; no reminder is due yet
+        send_all(now + timedelta(days=1, minutes=1))  # the job's next run: still too soon
+        assert len(inbox.messages) == 3
+        send_all(now + timedelta(days=2, minutes=2))
+        assert len(inbox.messages) == 6
+        assert all(m["Subject"].startswith("Reminder") for _, m in inbox.messages[3:])
+        send_all(now + timedelta(days=9))  # at most one reminder
+        assert len(inbox.messages) == 6
+    # Turning auto off ends the chain.
+    survey = store.surveys.update(survey.org_id, survey.id, {"settings": {
+        **survey.settings, "reminders": {"max_reminders": 1, "min_days_apart": 2,
+                                         "auto": False}}})
+    campaign.schedule_reminders(store, survey)
+    assert not [m for m in store.outbox.list(survey.org_id, survey.id)
+                if m.kind == campaign.REMINDER_JOB and m.status == "pending"]

@@ -223,11 +223,11 @@ class OutboxMail:
     to: str
     subject: str
     body: str
-    kind: str  # invitation, reminder, password_reset, brief
+    kind: str  # invitation, reminder, password_reset; reminder_run: a scheduled job, no mail
     headers: dict = field(default_factory=dict)
     survey_id: str | None = None
     invitation_id: str | None = None
-    status: str = "pending"  # pending, sent, failed
+    status: str = "pending"  # pending, sent, failed, cancelled
     attempts: int = 0
     next_attempt_at: str = field(default_factory=utc_now)
     last_error: str | None = None

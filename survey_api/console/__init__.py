@@ -91,7 +91,14 @@ def _start_mail_sender_after_fork(app: Flask) -> None:
 
                 app.extensions["mail_sender"] = (start_sender(
                     store, settings.smtp_url, settings.mail_from, settings.mail_poll_seconds,
-                    stop), stop)
+                    stop, run_job=reminder_runner(settings)), stop)
+
+
+def reminder_runner(settings):
+    """The outbox's scheduled reminder jobs, run with this install's links."""
+    def run(store, job, now):
+        campaign.run_reminder_job(store, job, settings.survey_api_url, settings.secret_key, now)
+    return run
 
 
 def _register_cli(app: Flask) -> None:
@@ -124,7 +131,8 @@ def _register_cli(app: Flask) -> None:
             raise click.ClickException("SMTP_URL is not set: there is no mail server to use.")
         total = 0
         while True:
-            attempted = send_due(get_store(), settings.smtp_url, settings.mail_from)
+            attempted = send_due(get_store(), settings.smtp_url, settings.mail_from,
+                                 run_job=reminder_runner(settings))
             if not attempted:
                 break
             total += attempted

@@ -26,6 +26,7 @@ from shared.cells import attribute_errors
 from shared.storage import Invitation, OutboxMail, Store, Survey, to_timestamp, utc_now
 
 from ..invitations.domain import MAX_PER_REQUEST, create_invitations, is_expired
+from .mailer import JOB as REMINDER_JOB
 from .users import EMAIL
 
 IGNORE = ""
@@ -35,7 +36,8 @@ _ALIASES = {"email": "email", "e_mail": "email", "email_address": "email", "mail
             "name": "name", "full_name": "name", "contact": "name", "contact_name": "name",
             "first_name": "name", "language": "language", "lang": "language",
             "locale": "language"}
-DEFAULT_REMINDERS = {"max_reminders": 2, "min_days_apart": 3}
+DEFAULT_REMINDERS = {"max_reminders": 2, "min_days_apart": 3, "auto": False}
+REMINDER_CHECK = timedelta(days=1)  # how often automatic reminders look for who is due
 
 
 # -- links ------------------------------------------------------------------------------------
@@ -304,6 +306,34 @@ def invitation_mail(survey: Survey, invitation: Invitation, kind: str, link: str
                       invitation_id=invitation.id,
                       headers={"List-Unsubscribe": f"<{opt_out}>",
                                "X-Sender-Name": brand.get("vendor_name") or ""})
+
+
+def schedule_reminders(store: Store, survey: Survey, now: datetime | None = None) -> None:
+    """Automatic reminders: one pending job row in the outbox per survey, run now and then
+    every REMINDER_CHECK while the survey is open and its rules say auto. Running twice does no
+    harm (the rules see the last mail's time), so replacing a job is best effort."""
+    stamp = to_timestamp(now or datetime.now(timezone.utc))
+    for row in store.outbox.list(survey.org_id, survey.id, limit=1000):
+        if row.kind == REMINDER_JOB and row.status == "pending":
+            store.outbox.update(row.id, {"status": "cancelled"})
+    if reminder_policy(survey)["auto"]:
+        store.outbox.add_many([_reminder_job(survey, stamp)])
+
+
+def _reminder_job(survey: Survey, due: str) -> OutboxMail:
+    return OutboxMail(id=ids.new_id(), org_id=survey.org_id, to="", subject="automatic reminders",
+                      body="", kind=REMINDER_JOB, survey_id=survey.id, next_attempt_at=due)
+
+
+def run_reminder_job(store: Store, job: OutboxMail, base_url: str, secret: str,
+                     now: datetime) -> int:
+    """What a due reminder job does: queue the reminders due now, and come back tomorrow."""
+    survey = store.surveys.get(job.org_id, job.survey_id or "")
+    if survey is None or survey.status != "open" or not reminder_policy(survey)["auto"]:
+        return 0
+    queued = queue_reminders(store, survey, base_url, secret, now)
+    store.outbox.add_many([_reminder_job(survey, to_timestamp(now + REMINDER_CHECK))])
+    return queued
 
 
 def opt_out(store: Store, invitation: Invitation) -> Invitation:

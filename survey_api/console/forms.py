@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, HiddenField, IntegerField, PasswordField, SelectField,
                      StringField, TextAreaField)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, Regexp
 
 from .users import EMAIL, MIN_PASSWORD, ROLE_TEXT
@@ -67,25 +68,29 @@ class ImportForm(FlaskForm):
 class ReminderForm(FlaskForm):
     max_reminders = IntegerField("Reminders at most", validators=[NumberRange(0, 5)])
     min_days_apart = IntegerField("Days between mails, at least", validators=[NumberRange(0, 60)])
+    auto = BooleanField("Send them automatically when due (checked daily)")
 
 
 class UserForm(FlaskForm):
     email = StringField("E-mail", validators=[DataRequired(), Length(max=254), EMAIL_CHECK])
     name = StringField("Name", validators=[Optional(), Length(max=200)])
-    role = SelectField("Role", choices=list(ROLE_TEXT.items()))
+    role = SelectField("Role", choices=[SelectChoice(role, text)
+                                        for role, text in ROLE_TEXT.items()])
 
 
 class KeyForm(FlaskForm):
     name = StringField("What the key is for", validators=[DataRequired(), Length(max=100)])
-    scope = SelectField("Scope", choices=[("read", "read: reports, briefs, data"),
-                                          ("ingest", "ingest: post responses and invitations"),
-                                          ("admin", "admin: everything")])
+    scope = SelectField("Scope", choices=[
+        SelectChoice("read", "read: reports, briefs, data"),
+        SelectChoice("ingest", "ingest: post responses and invitations"),
+        SelectChoice("admin", "admin: everything")])
 
 
 class BriefForm(FlaskForm):
-    audience = SelectField("Written for", choices=[("board", "the board"),
-                                                   ("sales", "sales leadership"),
-                                                   ("marketing", "marketing leadership")])
+    audience = SelectField("Written for", choices=[
+        SelectChoice("board", "the board"), SelectChoice("leadership", "the leadership team"),
+        SelectChoice("sales", "sales leadership"),
+        SelectChoice("marketing", "marketing leadership")])
 
 
 class EmailBriefForm(FlaskForm):

@@ -19,6 +19,9 @@ log = logging.getLogger(__name__)
 
 BACKOFF = (60, 300, 1800, 7200, 6 * 3600)  # seconds after the 1st, 2nd, ... failure
 LEASE = timedelta(minutes=5)
+# An outbox row that is a scheduled task rather than a mail: the automatic reminder run of a
+# survey. Kept in the outbox so that the schedule survives restarts and runs in one worker.
+JOB = "reminder_run"
 
 
 def message_of(mail: OutboxMail, sender: str) -> EmailMessage:
@@ -35,15 +38,28 @@ def message_of(mail: OutboxMail, sender: str) -> EmailMessage:
     return message
 
 
-def send_due(store: Store, smtp_url: str, sender: str, now: datetime | None = None) -> int:
-    """Send every mail that is due; returns how many were attempted."""
+def send_due(store: Store, smtp_url: str, sender: str, now: datetime | None = None,
+             run_job: Callable[[Store, OutboxMail, datetime], None] | None = None) -> int:
+    """Send every mail that is due, and run the scheduled jobs that are (rows of kind JOB,
+    given to run_job); returns how many rows were attempted."""
     if not smtp_url:
         return 0
     now = now or datetime.now(timezone.utc)
     due = store.outbox.claim_due(to_timestamp(now), to_timestamp(now + LEASE))
     if not due:
         return 0
-    waiting = list(due)
+    for job in [m for m in due if m.kind == JOB]:
+        try:
+            if run_job is not None:
+                run_job(store, job, now)
+        except Exception as exc:  # retried with the same backoff as a mail
+            _failed(store, job, exc, now)
+        else:
+            store.outbox.update(job.id, {"status": "sent", "attempts": job.attempts + 1,
+                                         "sent_at": to_timestamp(now)})
+    waiting = [m for m in due if m.kind != JOB]
+    if not waiting:
+        return len(due)
     try:
         with smtp_connection(smtp_url) as smtp:
             while waiting:
@@ -83,14 +99,15 @@ def _failed(store: Store, mail: OutboxMail, error: Exception, now: datetime) -> 
 
 
 def start_sender(get_store: Callable[[], Store], smtp_url: str, sender: str,
-                 every_seconds: float, stop: threading.Event) -> threading.Thread:
+                 every_seconds: float, stop: threading.Event,
+                 run_job: Callable | None = None) -> threading.Thread:
     """A daemon thread in this worker that sends due mails until stop is set. Several workers
     may run one each: claim_due hands every mail to one of them."""
 
     def loop():
         while not stop.is_set():
             try:
-                while send_due(get_store(), smtp_url, sender):
+                while send_due(get_store(), smtp_url, sender, run_job=run_job):
                     pass
             except Exception:
                 log.exception("mail sender failed; retrying")

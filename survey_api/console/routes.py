@@ -251,7 +251,8 @@ def survey_page(survey_id):
         unmailed=sum(1 for i in invitations if i.email and i.mails == 0 and
                      not i.opted_out_at and i.status in ("created", "sent")),
         due=len(campaign.due_reminders(store, survey)),
-        outbox=store.outbox.list(survey.org_id, survey.id, limit=1000),
+        outbox=[m for m in store.outbox.list(survey.org_id, survey.id, limit=1000)
+                if m.kind != campaign.REMINDER_JOB],
         total=len(invitations))
 
 
@@ -381,10 +382,13 @@ def reminder_settings(survey_id):
     survey = _survey(survey_id)
     form = ReminderForm()
     if form.validate_on_submit():
-        get_store().surveys.update(survey.org_id, survey.id, {"settings": {
+        updated = get_store().surveys.update(survey.org_id, survey.id, {"settings": {
             **survey.settings, "reminders": {"max_reminders": form.max_reminders.data,
-                                             "min_days_apart": form.min_days_apart.data}}})
-        flash("Reminder rules saved.", "ok")
+                                             "min_days_apart": form.min_days_apart.data,
+                                             "auto": bool(form.auto.data)}}})
+        campaign.schedule_reminders(get_store(), updated)
+        flash("Reminder rules saved." + (" Reminders now go out by themselves when due."
+                                         if form.auto.data else ""), "ok")
     else:
         flash("Reminders: " + " ".join(e for errs in form.errors.values() for e in errs),
               "error")
