@@ -7,7 +7,7 @@ import threading
 
 import click
 from flask import Flask, current_app, request
-from flask_login import LoginManager, UserMixin
+from flask_login import LoginManager
 from flask_wtf.csrf import generate_csrf
 
 from shared.storage import AlreadyExists
@@ -17,21 +17,8 @@ from . import campaign, users
 from .mailer import send_due, start_sender
 
 
-class Person(UserMixin):
-    """Flask-Login's view of a console user."""
-
-    def __init__(self, record):
-        self.record = record
-
-    def get_id(self):
-        return users.session_id(self.record)
-
-    def can(self, scope: str) -> bool:
-        return users.can(self.record, scope)
-
-
 def register(app: Flask) -> None:
-    from .routes import bp
+    from .routes import Person, bp
 
     login = LoginManager(app)
     login.login_view = "console.sign_in"

@@ -3,12 +3,14 @@ invitation domains; scores and briefs come from the other services over HTTP).""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from functools import wraps
 
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
                    request, url_for)
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
@@ -31,6 +33,19 @@ SHOWN = 500  # people listed on the invitations page; the CSV download has every
 
 bp = Blueprint("console", __name__, template_folder="../templates", static_folder="../static",
                static_url_path="/static/console")
+
+
+class Person(UserMixin):
+    """Flask-Login's view of a console user."""
+
+    def __init__(self, record):
+        self.record = record
+
+    def get_id(self):
+        return users.session_id(self.record)
+
+    def can(self, scope: str) -> bool:
+        return users.can(self.record, scope)
 
 
 def _settings():
@@ -102,7 +117,6 @@ def sign_in():
     if form.validate_on_submit():
         outcome = users.sign_in(get_store(), form.email.data, form.password.data)
         if outcome.user is not None:
-            from . import Person
             login_user(Person(outcome.user))
             target = request.args.get("next", "")
             # Only a path on this site: never a redirect elsewhere.
@@ -328,8 +342,6 @@ def invitations_preview(survey_id):
 
 
 def _header_of(text: str) -> list[str]:
-    import csv
-    import io
     first = next(csv.reader(io.StringIO(text, newline="")), [])
     return [c.strip() for c in first]
 
