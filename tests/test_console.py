@@ -208,6 +208,7 @@ def test_links_are_recoverable_and_open_the_form(app, client, store, open_survey
                                                                      crm_csv(GOOD)),
                                  "http://localhost", app.config["SECRET_KEY"])
     sign_in(client)
+    assert "No mail server is set up" in client.get(f"/console/surveys/{survey.id}").text
     first = client.get(f"/console/surveys/{survey.id}/invitations.csv")
     second = client.get(f"/console/surveys/{survey.id}/invitations.csv")
     assert first.status_code == 200 and first.data == second.data

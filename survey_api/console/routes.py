@@ -264,7 +264,7 @@ def survey_page(survey_id):
         reminders=ReminderForm(data=policy), policy=policy,
         unmailed=sum(1 for i in invitations if i.email and i.mails == 0 and
                      not i.opted_out_at and i.status in ("created", "sent")),
-        due=len(campaign.due_reminders(store, survey)),
+        due=len(campaign.due_reminders(store, survey)), mail_configured=bool(settings.smtp_url),
         outbox=[m for m in store.outbox.list(survey.org_id, survey.id, limit=1000)
                 if m.kind != campaign.REMINDER_JOB],
         total=len(invitations))
@@ -382,9 +382,10 @@ def mail_out(survey_id, what):
             record(get_store(), survey.org_id, action, _actor(), survey_id=survey.id,
                    count=count)
             kind = "invitation" if what == "send" else "reminder"
-            flash(f"{count} {kind} mail{'s' if count != 1 else ''} queued: they go out within "
-                  "a minute." if count else f"Nobody is due a{'n' if what == 'send' else ''} "
-                  f"{kind} now.", "ok")
+            when = "they go out within a minute." if _settings().smtp_url else \
+                "they wait in the outbox until a mail server is set (SMTP_URL)."
+            flash(f"{count} {kind} mail{'s' if count != 1 else ''} queued: {when}" if count
+                  else f"Nobody is due a{'n' if what == 'send' else ''} {kind} now.", "ok")
     return redirect(url_for("console.survey_page", survey_id=survey.id), code=303)
 
 
