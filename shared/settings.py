@@ -56,6 +56,7 @@ class Settings:
     # Outside production, secrets not given in the environment are generated once per install
     # into this file (mode 0600) and read from it by all three services.
     secrets_file: str = "var/secrets.env"
+    mail_poll_seconds: int = 5  # how often the console's outbox is sent; 0: only by the CLI
     web_concurrency: int = 2
     gunicorn_threads: int = 4
 

@@ -223,13 +223,18 @@ an API key goes in <code>Authorization: Bearer bk_...</code></span></li>
 <span class="what">{{ other.what }}</span></li>{% endfor %}</ul></main></body></html>"""
 
 
+def service_pages(settings: Settings) -> list[dict]:
+    """The three services: name, title, what each does and its public base URL (no final /)."""
+    return [{"name": name, "title": title, "what": what,
+             "url": getattr(settings, setting).rstrip("/")}
+            for name, title, what, setting in SERVICES]
+
+
 def install_index_page(app: Flask) -> None:
     """/ : what the service is, its docs, and the other services' docs. Each service installs
-    it itself (not the scaffold), so a service that wants another page at / just does not."""
-    settings = app.config["SETTINGS"]
-    pages = [{"name": name, "title": title, "what": what,
-              "url": getattr(settings, setting).rstrip("/")}
-             for name, title, what, setting in SERVICES]
+    it itself (not the scaffold), so a service that wants another page at / just does not
+    (survey_api's / is the console's sign-in, whose footer links the same docs)."""
+    pages = service_pages(app.config["SETTINGS"])
 
     @app.get("/")
     def index():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shared.settings import Settings
-from shared.web import create_service_app, install_index_page
+from shared.web import create_service_app
 
 
 def create_app(settings: Settings | None = None):
@@ -47,12 +47,14 @@ def create_app(settings: Settings | None = None):
                       SESSION_COOKIE_SECURE=settings.is_production,
                       WTF_CSRF_TIME_LIMIT=None)  # the form may stay open for hours
     app.register_blueprint(forms_bp)  # HTML pages: not part of the JSON API document
-    install_index_page(app)
     # The anonymous link adds its own, tighter limit to the default one.
     rate_limits_of(app).limit("forms.anonymous_link", settings.anonymous_rate_limit)
     _start_webhook_dispatcher_after_fork(app)
     _start_counter_folder_after_fork(app)
     cli.register(app)
+    from .console import register as register_console
+
+    register_console(app)  # the survey owner's pages, at / and /console/
     return app
 
 

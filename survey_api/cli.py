@@ -15,7 +15,7 @@ from shared.web import get_store
 
 from . import rebuild
 from .accounts import domain as accounts
-from .demo import seed_demo
+from .demo import DEMO_CONSOLE_EMAIL, seed_console_user, seed_demo
 from .errors import DomainError
 from .instruments import install_builtin
 from .responses.importer import import_csv
@@ -159,18 +159,24 @@ def register(app: Flask) -> None:
 
     @app.cli.command("seed-demo")
     @click.option("--key-file", default="var/demo-api-key", show_default=True)
-    def seed_demo_command(key_file):
-        """Load the demo organization, key and survey (idempotent) and print them."""
+    @click.option("--login-file", default="var/demo-console-login", show_default=True)
+    def seed_demo_command(key_file, login_file):
+        """Load the demo organization, key, console admin and survey (idempotent) and print
+        them."""
         if app.config["SETTINGS"].is_production:
             # An admin key written to a file is a development convenience, never a deployment's.
             raise click.ClickException("seed-demo is for development: production gets no demo "
                                        "organization or key (use create-org and issue-key).")
-        demo = seed_demo(_store(), Path(key_file))
+        store = _store()
+        demo = seed_demo(store, Path(key_file))
+        password = seed_console_user(store, demo.org_id, Path(login_file))
         settings = app.config["SETTINGS"]
         click.echo(("created" if demo.created else "found") + " the demo organization")
         click.echo(f"  organization: {demo.org_id}")
         click.echo(f"  survey:       {demo.survey_id}")
         click.echo(f"  API key:      {demo.api_key}")
+        click.echo(f"  console:      {settings.survey_api_url}/  (sign in as {DEMO_CONSOLE_EMAIL}, "
+                   f"password {password})")
         click.echo(f"  survey API:   {settings.survey_api_url}/docs")
         click.echo(f"  scoring:      {settings.scoring_url}/docs")
         click.echo(f"  briefs:       {settings.pdf_url}/docs")

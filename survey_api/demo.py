@@ -19,12 +19,37 @@ DEMO_ORG = "Demo Vendor"
 DEMO_SURVEY = "How our customers buy (demo)"
 
 
+DEMO_CONSOLE_EMAIL = "owner@demo-vendor.example"
+
+
 @dataclass
 class Demo:
     org_id: str
     survey_id: str
     api_key: str
     created: bool
+    console_email: str = DEMO_CONSOLE_EMAIL
+    console_password: str = ""
+
+
+def seed_console_user(store: Store, org_id: str, login_file: Path) -> str:
+    """The demo organization's console admin; its password is generated once and kept in
+    login_file (mode 600), like the demo key, so every `make run` can print it."""
+    from .console.users import create_user, generate_password
+
+    if store.console_users.find_by_email(DEMO_CONSOLE_EMAIL) is not None and login_file.exists():
+        return login_file.read_text().split()[-1]
+    password = generate_password()
+    user = store.console_users.find_by_email(DEMO_CONSOLE_EMAIL)
+    if user is None:
+        create_user(store, org_id, DEMO_CONSOLE_EMAIL, "Demo survey owner", "admin", password)
+    else:
+        from .console.users import set_password
+        set_password(store, user, password)
+    login_file.parent.mkdir(parents=True, exist_ok=True)
+    login_file.write_text(f"{DEMO_CONSOLE_EMAIL} {password}\n")
+    os.chmod(login_file, 0o600)
+    return password
 
 
 def seed_demo(store: Store, key_file: Path) -> Demo:

@@ -13,7 +13,7 @@ URLS = {"survey_api": "http://surveys.example:8101", "scoring_service": "http://
         "pdf_service": "http://briefs.example:8103"}
 
 
-@pytest.mark.parametrize("name", sorted(SERVICES))
+@pytest.mark.parametrize("name", ["scoring_service", "pdf_service"])
 def test_the_root_page_links_to_every_services_docs(settings, name):
     app = SERVICES[name](settings.with_overrides(
         survey_api_url=URLS["survey_api"], scoring_url=URLS["scoring_service"] + "/",
@@ -29,3 +29,22 @@ def test_the_root_page_links_to_every_services_docs(settings, name):
     assert f"{URLS[name]}/docs" not in links  # its own docs by path, whatever its public URL
     for local in (link for link in links if link.startswith("/")):
         assert client.get(local).status_code == 200, local
+
+
+def test_survey_apis_root_is_the_console_sign_in_with_every_services_docs(settings):
+    """survey_api's / is for the survey owner: the console's sign-in, whose footer links the
+    three services' API docs."""
+    app = SERVICES["survey_api"](settings.with_overrides(
+        survey_api_url=URLS["survey_api"], scoring_url=URLS["scoring_service"] + "/",
+        pdf_url=URLS["pdf_service"]))
+    client = app.test_client()
+    page = client.get("/", follow_redirects=True)
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    assert 'type="password"' in html
+    links = set(re.findall(r'href="([^"]+)"', html))
+    others = {f"{url}/docs" for other, url in URLS.items() if other != "survey_api"}
+    assert others <= links
+    assert any(link.endswith("/docs") and "surveys.example" not in link and
+               "scores.example" not in link and "briefs.example" not in link or
+               link == f"{URLS['survey_api']}/docs" for link in links)

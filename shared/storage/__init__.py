@@ -11,7 +11,7 @@ from .interface import (
 )
 from .codec import canonical_bytes  # noqa: F401
 from .models import (  # noqa: F401  (re-exported for the services)
-    ApiKey, AuditEvent, Brief, Delivery, Instrument, Invitation, NewResponse, Organization, Page, Response, Survey,
+    ApiKey, AuditEvent, Brief, ConsoleUser, OutboxMail, Delivery, Instrument, Invitation, NewResponse, Organization, Page, Response, Survey,
     Webhook, to_timestamp, utc_now,
 )
 

@@ -16,6 +16,8 @@ from typing import Callable, Iterable, Iterator
 from .models import (
     ApiKey,
     AuditEvent,
+    ConsoleUser,
+    OutboxMail,
     Brief,
     Delivery,
     Instrument,
@@ -330,6 +332,44 @@ class AuditRepository(ABC):
         """Newest first."""
 
 
+class ConsoleUserRepository(ABC):
+    @abstractmethod
+    def add(self, user: ConsoleUser) -> ConsoleUser:
+        """Raises AlreadyExists if a user has this e-mail address (in any organization)."""
+
+    @abstractmethod
+    def get(self, user_id: str) -> ConsoleUser | None:
+        """By id alone: the session names only the user."""
+
+    @abstractmethod
+    def find_by_email(self, email: str) -> ConsoleUser | None: ...
+
+    @abstractmethod
+    def list(self, org_id: str) -> list[ConsoleUser]: ...
+
+    @abstractmethod
+    def update(self, user_id: str, changes: dict) -> ConsoleUser | None: ...
+
+
+class OutboxRepository(ABC):
+    """E-mails to send: claimed by one sender at a time, retried until sent or failed."""
+
+    @abstractmethod
+    def add_many(self, mails: list[OutboxMail]) -> None: ...
+
+    @abstractmethod
+    def claim_due(self, now: str, lease_until: str, limit: int = 50) -> list[OutboxMail]:
+        """Pending mails due by now, each pushed to lease_until in the same atomic step."""
+
+    @abstractmethod
+    def update(self, mail_id: str, changes: dict) -> OutboxMail | None: ...
+
+    @abstractmethod
+    def list(self, org_id: str, survey_id: str | None = None, limit: int = 100
+             ) -> list[OutboxMail]:
+        """Newest first."""
+
+
 class Store(ABC):
     """One backend: its repositories plus what the services need to run it."""
 
@@ -344,6 +384,8 @@ class Store(ABC):
     webhooks: WebhookRepository
     deliveries: DeliveryRepository
     audit: AuditRepository
+    console_users: ConsoleUserRepository
+    outbox: OutboxRepository
 
     @abstractmethod
     def ping(self) -> None:

@@ -88,6 +88,13 @@ class Invitation:
     response_id: str | None = None
     created_at: str = field(default_factory=utc_now)
     updated_at: str = field(default_factory=utc_now)
+    # What the console's mailing needs (None/0 for invitations made through the API).
+    name: str | None = None
+    language: str | None = None
+    opened_at: str | None = None  # first time the link was opened
+    mails: int = 0  # invitation and reminder mails queued so far
+    last_mailed_at: str | None = None
+    opted_out_at: str | None = None  # the respondent asked for no more mail about this survey
 
 
 @dataclass(frozen=True)
@@ -193,3 +200,45 @@ class Page:
 
     items: list
     next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class ConsoleUser:
+    """A person of an organization who signs in to the console with e-mail and password.
+    The role maps onto the API scopes (shared.auth.ROLE_SCOPES)."""
+
+    id: str
+    org_id: str
+    email: str  # lower-cased; unique over all organizations (sign-in names no organization)
+    name: str
+    role: str  # admin, analyst, viewer
+    password_hash: str  # werkzeug.security (scrypt), never the password
+    failed_logins: tuple[str, ...] = ()  # times of recent failed sign-ins (lock-out)
+    locked_until: str | None = None
+    active: bool = True
+    last_login_at: str | None = None
+    created_at: str = field(default_factory=utc_now)
+    updated_at: str = field(default_factory=utc_now)
+
+
+@dataclass(frozen=True)
+class OutboxMail:
+    """One e-mail waiting to be sent (invitation, reminder, password reset, brief): kept in the
+    store so that it survives a restart, retried with backoff until the server takes it."""
+
+    id: str
+    org_id: str
+    to: str
+    subject: str
+    body: str
+    kind: str  # invitation, reminder, password_reset; reminder_run: a scheduled job, no mail
+    headers: dict = field(default_factory=dict)
+    survey_id: str | None = None
+    invitation_id: str | None = None
+    status: str = "pending"  # pending, sent, failed, cancelled
+    attempts: int = 0
+    next_attempt_at: str = field(default_factory=utc_now)
+    last_error: str | None = None
+    sent_at: str | None = None
+    created_at: str = field(default_factory=utc_now)
+    updated_at: str = field(default_factory=utc_now)

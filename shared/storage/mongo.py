@@ -58,6 +58,7 @@ from pymongo.read_concern import ReadConcern
 
 from .. import ids
 from ..ids import new_token
+from . import mongo_console
 from .codec import from_doc, to_doc
 from .interface import (
     CONFLICT,
@@ -214,6 +215,8 @@ class MongoStore(Store):
         self.webhooks = _Webhooks(self)
         self.deliveries = _Deliveries(self)
         self.audit = _Audit(self)
+        self.console_users = mongo_console.ConsoleUsers(self)
+        self.outbox = mongo_console.Outbox(self)
 
     @property
     def client(self):
@@ -296,7 +299,7 @@ class MongoStore(Store):
         existing = set(db.list_collection_names())
         for name in ("organizations", "api_keys", "instruments", "surveys", "invitations",
                      "responses", "aggregates", "briefs", "brief_files", "webhooks",
-                     "deliveries", "audit"):
+                     "deliveries", "audit", "console_users", "outbox"):
             if name not in existing:
                 try:
                     db.create_collection(name)
@@ -331,6 +334,7 @@ class MongoStore(Store):
         db.audit.create_index([("org_id", ASCENDING), ("_id", DESCENDING)])
         db.deliveries.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])
         db.deliveries.create_index([("webhook_id", ASCENDING), ("_id", ASCENDING)])
+        mongo_console.ensure_indexes(db)
         done.append("indexes ensured")
         # Dropped only once its successor exists: uniqueness never lapses during an upgrade.
         if LEGACY_RESPONSES_UNIQUE in db.responses.index_information():

@@ -24,6 +24,7 @@ from typing import Iterator
 from ..ids import new_token
 from .codec import dumps, from_doc, loads
 from .group_commit import GroupCommit
+from . import sqlite_console
 from .interface import (
     AggregateRepository,
     AlreadyExists,
@@ -179,6 +180,7 @@ MIGRATIONS: list[str] = [
         FROM aggregates GROUP BY survey_id, cell_key;
     DROP TABLE aggregates;
     """,
+    sqlite_console.MIGRATION,
 ]
 
 
@@ -203,6 +205,8 @@ class SqliteStore(Store):
         self.webhooks = _Webhooks(self)
         self.deliveries = _Deliveries(self)
         self.audit = _Audit(self)
+        self.console_users = sqlite_console.ConsoleUsers(self)
+        self.outbox = sqlite_console.Outbox(self)
 
     # -- connections and transactions -------------------------------------------------------
 

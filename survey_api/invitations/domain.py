@@ -19,9 +19,11 @@ FINAL = ("completed", "revoked")
 
 
 def create_invitations(store: Store, survey: Survey, items: list[dict], base_url: str,
-                       now: datetime | None = None) -> list[dict]:
+                       now: datetime | None = None, token_for=None) -> list[dict]:
     """Validate every item first, then store all of them in one write (all or nothing).
-    Returns each invitation with its link; the token appears only in this return value."""
+    Returns each invitation with its link; the token appears only in this return value.
+    token_for(invitation_id) gives a token that can be worked out again (the console's
+    recoverable links); by default each token is random and unrecoverable."""
     if survey.status == "closed":
         raise Conflict("The survey is closed; it takes no more invitations.")
     if len(items) > MAX_PER_REQUEST:
@@ -42,12 +44,14 @@ def create_invitations(store: Store, survey: Survey, items: list[dict], base_url
                       errors)
     created, records = [], []
     for item in items:
-        token = ids.new_token(24)  # 192 random bits
+        invitation_id = ids.new_id()
+        token = token_for(invitation_id) if token_for else ids.new_token(24)  # 192 random bits
         record = Invitation(
-            id=ids.new_id(), org_id=survey.org_id, survey_id=survey.id,
+            id=invitation_id, org_id=survey.org_id, survey_id=survey.id,
             token_hash=ids.hash_secret(token), attributes=item.get("attributes") or {},
             expires_at=to_timestamp(item.get("expires_at") or default_expiry),
             email=item.get("email"), status="sent" if item.get("sent") else "created",
+            name=item.get("name"), language=item.get("language"),
         )
         records.append(record)
         created.append({**present(record), "token": token,
