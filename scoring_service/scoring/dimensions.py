@@ -23,10 +23,17 @@ class Dimension:
     inputs: dict = field(default_factory=dict)
     formula: str = ""
     missing: str | None = None  # why there is no score
+    # The standard error for comparing customer segments under the same vendor profile, when
+    # the interval also carries the vendor's own uncertainty (common to both sides).
+    comparison_se: float | None = None
 
     @property
     def estimate(self) -> stats.Estimate:
         return stats.Estimate(self.score, self.low, self.high, self.n)
+
+    @property
+    def se(self) -> float | None:
+        return self.comparison_se if self.comparison_se is not None else self.estimate.se
 
 
 def none(reason: str) -> Dimension:
@@ -59,7 +66,7 @@ def timing(customers: Counts, vendor: Counts, spec: dict, confidence: float) -> 
         return none("No customer answered when they want first contact.")
     if not engaged:
         return none("No vendor respondent said when sales first engages.")
-    median = stats.median_ci(wanted, confidence)
+    median = stats.median_ci(wanted, confidence, unit=1, scale=(0, 100))
     point = stats.median_ci(engaged, confidence).value
     k = spec["multiplier"]
 
@@ -94,7 +101,7 @@ def mode_fit(customers: Counts, vendor: Counts, spec: dict, confidence: float,
         importance_q = spec["customer_importance"].format(job=job)
         mode_q = spec["customer_mode"].format(job=job)
         offered_q = spec["vendor_modes"].format(job=job)
-        importance = stats.mean_t(customers.numeric(importance_q), confidence, 1, 5)
+        importance = stats.bounded_mean(customers.numeric(importance_q), 1, 5, confidence)
         preferred = customers.options(mode_q)
         n_mode = customers.answered(mode_q)
         vendor_n = vendor.answered(offered_q)
@@ -203,7 +210,7 @@ def _mean_size(counts: Counts, question: str, sizes: dict[str, float],
     for option, c in counts.options(question).items():
         if option in sizes and c:
             histogram[sizes[option]] = histogram.get(sizes[option], 0) + c
-    return stats.mean_t(histogram, confidence, min(sizes.values()), max(sizes.values()))
+    return stats.bounded_mean(histogram, min(sizes.values()), max(sizes.values()), confidence)
 
 
 def team_coverage(customers: Counts, vendor: Counts, spec: dict, confidence: float) -> Dimension:
@@ -212,17 +219,28 @@ def team_coverage(customers: Counts, vendor: Counts, spec: dict, confidence: flo
     contacts = _mean_size(vendor, spec["vendor_contacts"], sizes, confidence)
     if team.value is None or contacts.value is None:
         return none("Buying-team size or the vendor's contacts engaged is missing.")
-    consensus = stats.mean_t(vendor.numeric(spec["consensus_item"]), confidence, 1, 5)
-    consensus_pomp = pomp(consensus.value, 1, 5) if consensus.value is not None else 0.0
+    consensus = likert_pomp(stats.bounded_mean(vendor.numeric(spec["consensus_item"]), 1, 5,
+                                               confidence))
+    consensus_pomp = consensus.value if consensus.value is not None else 0.0
     cw, sw = spec["coverage_weight"], spec["consensus_weight"]
 
-    def score(team_size: float) -> float:
-        return cw * 100 * min(1.0, contacts.value / team_size) + sw * consensus_pomp
+    def score(team_size: float, engaged: float, material: float) -> float:
+        return cw * 100 * min(1.0, engaged / team_size) + sw * material
 
-    value = score(team.value)
-    low = score(team.high) if team.high is not None else None  # a larger team, lower coverage
-    high = score(team.low) if team.low is not None else None
-    return Dimension(value, low, high, team.n,
+    value = score(team.value, contacts.value, consensus_pomp)
+    # The interval carries both sides: a larger team, fewer contacts and weaker consensus
+    # material at the low end. Coverage capped at 100 % no longer pins the interval to a point.
+    vendor_low = [contacts.low, consensus.low if consensus.value is not None else 0.0]
+    vendor_high = [contacts.high, consensus.high if consensus.value is not None else 0.0]
+    low = high = comparison_se = None
+    if team.high is not None and None not in vendor_low + vendor_high:
+        low = score(team.high, *vendor_low)
+        high = score(team.low, *vendor_high)
+        # Segments share the vendor: compare them on the customers' side only.
+        customer_low = score(team.high, contacts.value, consensus_pomp)
+        customer_high = score(team.low, contacts.value, consensus_pomp)
+        comparison_se = (customer_high - customer_low) / (2 * stats.z_value(confidence))
+    return Dimension(value, low, high, team.n, comparison_se=comparison_se,
                      metrics={"team.customer_mean": team.value,
                               "team.vendor_contacts": contacts.value},
                      inputs={"customer_team_mean": team.as_dict(),
@@ -240,7 +258,7 @@ def experience(customers: Counts, spec: dict, confidence: float) -> Dimension:
         histogram = customers.numeric(q)
         if not histogram:
             continue
-        mean = likert_pomp(stats.mean_t(histogram, confidence, 1, 5))
+        mean = likert_pomp(stats.bounded_mean(histogram, 1, 5, confidence))
         top2 = stats.wilson(histogram.get(4, 0) + histogram.get(5, 0), mean.n, confidence)
         items[q] = {"mean_pomp": mean, "top2": top2}
     if not items:
@@ -266,9 +284,9 @@ def experience(customers: Counts, spec: dict, confidence: float) -> Dimension:
 def _on_100(counts: Counts, question: str, kind: str, confidence: float) -> stats.Estimate:
     histogram = counts.numeric(question)
     if kind == "likert_5":
-        return likert_pomp(stats.mean_t(histogram, confidence, 1, 5))
+        return likert_pomp(stats.bounded_mean(histogram, 1, 5, confidence))
     factor = 10 if kind == "scale_0_10" else 1
-    est = stats.mean_t(histogram, confidence)
+    est = stats.bounded_mean(histogram, 0, 100 // factor, confidence)
     scale = (lambda x: None if x is None else x * factor)
     return stats.Estimate(scale(est.value), scale(est.low), scale(est.high), est.n)
 
@@ -313,7 +331,7 @@ def pillar(customers: Counts, vendor: Counts, spec: dict, settings: dict,
     for q in spec["items"]:
         histogram = vendor.numeric(q)
         if histogram:
-            item_means.append(likert_pomp(stats.mean_t(histogram, confidence, 1, 5)))
+            item_means.append(likert_pomp(stats.bounded_mean(histogram, 1, 5, confidence)))
             sd = stats.sample_sd(histogram)
             if sd is not None:
                 sds.append(sd)
@@ -332,8 +350,8 @@ def pillar(customers: Counts, vendor: Counts, spec: dict, settings: dict,
     cap = None
     evidence = None
     if spec.get("evidence"):
-        evidence = likert_pomp(stats.mean_t(customers.numeric(spec["evidence"]), confidence,
-                                            1, 5)).value
+        evidence = likert_pomp(stats.bounded_mean(customers.numeric(spec["evidence"]), 1, 5,
+                                                  confidence)).value
         if evidence is not None:
             cap = evidence + settings["evidence_margin"]
     capped = cap is not None and score > cap
