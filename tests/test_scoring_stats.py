@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import pytest
-from scipy.stats import t as scipy_t
 
 from scoring_service.scoring import stats
 
@@ -68,8 +67,8 @@ def test_nps_and_its_standard_error_by_hand():
     se = 100 * math.sqrt(0.076)
     assert est.value == pytest.approx(20)
     assert stats.nps_se({10: 3, 9: 2, 8: 1, 7: 1, 6: 1, 0: 2}) == pytest.approx(se)
-    # The interval: +100 x 5, 0 x 2, -100 x 3, plus z^2/2 pseudo-answers at -100 and +100.
-    low, high = augmented_t_interval([100] * 5 + [0] * 2 + [-100] * 3, -100, 100)
+    # The interval: +100 x 5, 0 x 2, -100 x 3, plus one pseudo-answer at -100 and one at +100.
+    low, high = augmented_interval([100] * 5 + [0] * 2 + [-100] * 3, -100, 100)
     assert (est.low, est.high) == (pytest.approx(low), pytest.approx(high))
     everyone_promotes = stats.nps({10: 7})
     assert everyone_promotes.value == 100 and everyone_promotes.high == 100
@@ -79,28 +78,27 @@ def test_nps_and_its_standard_error_by_hand():
 Z = 1.959963984540054  # the standard normal's 97.5 % quantile (table)
 
 
-def augmented_t_interval(answers: list[float], low: float, high: float) -> tuple[float, float]:
-    """From scratch, over the raw answers: add z^2/2 pseudo-answers at each end of the scale,
-    then a t-interval on the augmented sample, clipped to the scale and holding the mean."""
-    prior = Z * Z / 2
-    size = len(answers) + 2 * prior
-    centre = (sum(answers) + prior * (low + high)) / size
-    squares = sum((a - centre) ** 2 for a in answers) + prior * ((low - centre) ** 2 +
-                                                                 (high - centre) ** 2)
-    half = scipy_t.ppf(0.975, size - 1) * math.sqrt(squares / (size - 1) / size)
+def augmented_interval(answers: list[float], low: float, high: float) -> tuple[float, float]:
+    """From scratch, over the raw answers: one pseudo-answer at each end of the scale, then
+    centre +- z x standard error of the augmented sample, clipped, holding the mean."""
+    augmented = answers + [low, high]
+    size = len(augmented)
+    centre = sum(augmented) / size
+    variance = sum((a - centre) ** 2 for a in augmented) / (size - 1)
+    half = Z * math.sqrt(variance / size)
     mean = sum(answers) / len(answers)
     return max(low, min(mean, centre - half)), min(high, max(mean, centre + half))
 
 
 def test_bounded_mean_never_collapses_to_a_point():
-    # Five staff all answer 4 on 1-5: the t-interval is 4-4; the honest one is wide.
+    # Five staff all answer 4 on 1-5. By hand: augmented 4,4,4,4,4,1,5 -> centre 26/7 = 3.714;
+    # squares 5 x 0.0816 + 7.367 + 1.653 = 9.429, variance 1.571, se sqrt(1.571/7) = 0.4738,
+    # interval 3.714 +- 0.929 = [2.786, 4.643]: POMP 44.6 to 91.1, not 75 to 75.
     est = stats.bounded_mean({4: 5}, 1, 5)
-    low, high = augmented_t_interval([4] * 5, 1, 5)
-    assert est.value == 4 and (est.low, est.high) == (pytest.approx(low), pytest.approx(high))
-    assert est.high - est.low > 1.0  # more than a quarter of the scale
-    # By hand for this case: centre = (20 + 1.92073 x 6) / 8.84146 = 3.56555.
-    assert (est.low + est.high) / 2 <= 4 and low < 3.6 < high
-    # One answer still gets an interval; a large sample gets the usual t-interval back.
+    assert est.value == 4
+    assert est.low == pytest.approx(2.786, abs=1e-3) and est.high == pytest.approx(4.643, abs=1e-3)
+    assert (est.low, est.high) == tuple(pytest.approx(x) for x in augmented_interval([4] * 5, 1, 5))
+    # One answer still gets an interval; a large sample gets the usual interval back.
     single = stats.bounded_mean({3: 1}, 1, 5)
     assert single.low < 3 < single.high
     big = {1: 200, 2: 300, 3: 500, 4: 700, 5: 300}
@@ -110,13 +108,11 @@ def test_bounded_mean_never_collapses_to_a_point():
     assert honest.high == pytest.approx(plain.high, abs=0.01)
 
 
-def test_bounded_mean_on_a_0_1_item_is_agresti_coull_centred():
-    # 0 of 10: Agresti-Coull's centre is (0 + z^2/2) / (10 + z^2) = 0.1388.
+def test_bounded_mean_on_a_0_1_item_centres_on_the_rule_of_succession():
+    # 0 of 10: centre (0 + 1) / 12; the low end is 0 (clipped), the high end well above it.
     est = stats.bounded_mean({0: 10}, 0, 1)
-    centre = (Z * Z / 2) / (10 + Z * Z)
-    assert est.low == 0 and est.high > 2 * centre - 0.01
-    low, high = augmented_t_interval([0] * 10, 0, 1)
-    assert est.high == pytest.approx(high)
+    low, high = augmented_interval([0] * 10, 0, 1)
+    assert est.low == 0 and est.high == pytest.approx(high) and est.high > 2 / 12
 
 
 def test_one_sided_p():

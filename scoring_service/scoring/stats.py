@@ -2,8 +2,7 @@
 mean, median, share, NPS or variance needs. Intervals are two-sided at the model's confidence.
 
 No interval has zero width on a finite sample: shares use Wilson's score interval, means on a
-bounded scale add pseudo-observations at both ends of the scale (Agresti-Coull, generalized),
-medians widen by half the answer scale's unit (answers are whole numbers)."""
+bounded scale add one pseudo-observation at each end of the scale (a weak prior), medians widen by half the answer scale's unit (answers are whole numbers)."""
 
 from __future__ import annotations
 
@@ -100,24 +99,22 @@ def mean_t(histogram: dict, confidence: float = 0.95, low: float | None = None,
 
 def bounded_mean(histogram: dict, low: float, high: float,
                  confidence: float = 0.95) -> Estimate:
-    """Mean of answers on [low, high] with an interval that is honest for small samples.
+    """Mean of answers on [low, high] with an interval that stays honest for small samples.
 
-    z^2 / 2 pseudo-observations are added at each end of the scale (for a 0/1 item this is
-    exactly the Agresti-Coull interval, the "add two successes and two failures" rule); the
-    interval is a t-interval on the augmented sample (n + z^2 observations, n + z^2 - 1 degrees
-    of freedom), clipped to the scale and widened to hold the sample mean. Five identical
-    answers therefore get a wide interval, not a point; for large n it is the t-interval."""
+    One pseudo-observation is added at each end of the scale (for a 0/1 item the centre is
+    Laplace's rule of succession, (x + 1) / (n + 2)); the interval is centre +- z x the
+    standard error of the augmented sample (n + 2 observations, variance over n + 1), clipped
+    to the scale and widened to hold the sample mean. Five identical answers therefore get a
+    wide interval, never a point; for large n it is the usual interval for a mean."""
     n = sum(histogram.values())
     if n == 0:
         return EMPTY
     mean = sum(v * c for v, c in histogram.items()) / n
-    z = z_value(confidence)
-    prior = z * z / 2
-    size = n + 2 * prior
-    centre = (mean * n + prior * (low + high)) / size
+    size = n + 2
+    centre = (mean * n + low + high) / size
     spread = (sum(c * (v - centre) ** 2 for v, c in histogram.items())
-              + prior * ((low - centre) ** 2 + (high - centre) ** 2)) / (size - 1)
-    half = t_quantile(confidence, size - 1) * math.sqrt(spread / size)
+              + (low - centre) ** 2 + (high - centre) ** 2) / (size - 1)
+    half = z_value(confidence) * math.sqrt(spread / size)
     lo = max(low, min(mean, centre - half))
     hi = min(high, max(mean, centre + half))
     return Estimate(mean, lo, hi, n)
@@ -164,7 +161,7 @@ def median_ci(histogram: dict, confidence: float = 0.95, unit: float = 1.0,
 
 def nps(histogram: dict, confidence: float = 0.95) -> Estimate:
     """Net promoter score on -100..100: the mean of +100 (promoters, 9-10), 0 (passives) and
-    -100 (detractors), with bounded_mean's interval (pseudo-observations at -100 and +100), so
+    -100 (detractors), with bounded_mean's interval (pseudo-answers at -100 and +100), so
     seven promoters out of seven do not give 100-100. nps_se is the textbook standard error."""
     recoded = {100: sum(c for v, c in histogram.items() if v >= 9),
                0: sum(c for v, c in histogram.items() if 7 <= v <= 8),
