@@ -28,6 +28,15 @@ class Counts:
                 total[key] += count
         return cls(dict(total))
 
+    @classmethod
+    def difference(cls, total: "Counts", part: "Counts") -> "Counts":
+        """The counters of total's cells outside part (part's cells are among total's): the rest
+        of the sample, in O(counters) rather than a merge of every other cell."""
+        rest = dict(total.raw)
+        for key, count in part.raw.items():
+            rest[key] = rest.get(key, 0) - count
+        return cls({k: v for k, v in rest.items() if v})
+
     def answered(self, question: str) -> int:
         return self._answered.get(question, 0)
 

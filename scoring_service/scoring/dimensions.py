@@ -26,6 +26,8 @@ class Dimension:
     # The standard error for comparing customer segments under the same vendor profile, when
     # the interval also carries the vendor's own uncertainty (common to both sides).
     comparison_se: float | None = None
+    # Standard errors (below, above) of the metrics recommendation rules test, in their units.
+    metric_errors: dict = field(default_factory=dict)
 
     @property
     def estimate(self) -> stats.Estimate:
@@ -50,6 +52,16 @@ def likert_pomp(est: stats.Estimate) -> stats.Estimate:
         return pomp(x, 1, 5)
     return stats.Estimate(f(est.value), None if est.low is None else f(est.low),
                           None if est.high is None else f(est.high), est.n)
+
+
+def _share_errors(share: float, n: int, confidence: float) -> tuple[float, float]:
+    """Standard errors below and above a share (in percentage points) from its Wilson
+    interval: what a rule's one-sided test on the share uses."""
+    if not n:
+        return (float("inf"), float("inf"))
+    est = stats.wilson(share * n, n, confidence)
+    z = stats.z_value(confidence)
+    return ((est.value - est.low) / z, (est.high - est.value) / z)
 
 
 def _proportion_dimension(score: float, n: int, confidence: float) -> tuple[float, float]:
@@ -79,12 +91,15 @@ def timing(customers: Counts, vendor: Counts, spec: dict, confidence: float) -> 
     high = 100.0 if median.low <= point <= median.high else max(ends)
     within = sum(c for v, c in wanted.items() if abs(v - point) <= spec["within_points"])
     within_est = stats.wilson(within, median.n, confidence)
+    z = stats.z_value(confidence)
+    median_errors = ((median.value - median.low) / z, (median.high - median.value) / z)
     return Dimension(
         score(median.value), min(ends), high, median.n,
         metrics={"timing.customer_median": median.value, "timing.vendor_point": point,
                  "timing.gap": median.value - point,
                  "timing.abs_gap": abs(median.value - point),
                  "timing.within_share_pct": within_est.value},
+        metric_errors={"timing.gap": median_errors, "timing.abs_gap": median_errors},
         inputs={"customer_median": median.as_dict(), "vendor_point": point,
                 "within_points_share": within_est.as_dict(), "customer_histogram": wanted,
                 "vendor_histogram": engaged},
@@ -169,6 +184,11 @@ def content_fit(customers: Counts, vendor: Counts, spec: dict, confidence: float
     n = customers.answered(spec["customer_content"])
     low, high = _proportion_dimension(score, n, confidence)
     return Dimension(score, low, high, n,
+                     metric_errors={
+                         "content.gate_aversion_pct": _share_errors(averse, tolerance_n,
+                                                                    confidence),
+                         "content.gated_useful_pct": _share_errors(gated_useful, vendor_n,
+                                                                   confidence)},
                      metrics={"content.gate_aversion_pct": averse * 100,
                               "content.gated_useful_pct": gated_useful * 100},
                      inputs={"content": content_inputs, "formats": format_inputs,
@@ -324,49 +344,64 @@ def perception(customers: Counts, vendor: Counts, spec: dict, confidence: float,
 
 # -- readiness -----------------------------------------------------------------------------
 
-def pillar(customers: Counts, vendor: Counts, spec: dict, settings: dict,
-           confidence: float) -> Dimension:
+def staff_ratings(vendor: Counts, spec: dict, settings: dict, confidence: float) -> tuple:
+    """The vendor side of a pillar (the same for every customer segment)."""
     item_means = []
-    sds = []
+    spreads = []
     for q in spec["items"]:
         histogram = vendor.numeric(q)
         if histogram:
             item_means.append(likert_pomp(stats.bounded_mean(histogram, 1, 5, confidence)))
             sd = stats.sample_sd(histogram)
             if sd is not None:
-                sds.append(sd)
+                spreads.append((sum(histogram.values()), sd))
     if not item_means:
-        return none("No vendor respondent rated this pillar.")
+        return None
     self_score = sum(m.value for m in item_means) / len(item_means)
-    with_interval = [m for m in item_means if m.low is not None]
-    low = sum(m.low for m in with_interval) / len(with_interval) if with_interval else None
-    high = sum(m.high for m in with_interval) / len(with_interval) if with_interval else None
-    penalty, max_sd = 0.0, max(sds) if sds else 0.0
+    low = sum(m.low for m in item_means) / len(item_means)
+    high = sum(m.high for m in item_means) / len(item_means)
+    penalty, max_sd = 0.0, max((sd for _, sd in spreads), default=0.0)
     rules = settings["consistency"]
+    consistency_p = stats.sd_above_p(spreads, rules["sd_threshold"])
     if spec.get("consistency") and max_sd > rules["sd_threshold"]:
         penalty = min(rules["max_penalty"], (max_sd - rules["sd_threshold"]) *
                       rules["penalty_per_sd"])
+    return (self_score, low, high, min(m.n for m in item_means), penalty, max_sd,
+            consistency_p)
+
+
+def pillar(customers: Counts, vendor: Counts, spec: dict, settings: dict,
+           confidence: float, staff: tuple | None = None) -> Dimension:
+    """staff: staff_ratings(...) when the caller has worked it out already."""
+    staff = staff or staff_ratings(vendor, spec, settings, confidence)
+    if staff is None:
+        return none("No vendor respondent rated this pillar.")
+    self_score, low, high, staff_n, penalty, max_sd, consistency_p = staff
     score = self_score - penalty
-    cap = None
-    evidence = None
+    cap = evidence = None
+    cap_low = cap_high = None
     if spec.get("evidence"):
-        evidence = likert_pomp(stats.bounded_mean(customers.numeric(spec["evidence"]), 1, 5,
-                                                  confidence)).value
+        rated = likert_pomp(stats.bounded_mean(customers.numeric(spec["evidence"]), 1, 5,
+                                               confidence))
+        evidence = rated.value
         if evidence is not None:
-            cap = evidence + settings["evidence_margin"]
+            margin = settings["evidence_margin"]
+            cap, cap_low, cap_high = evidence + margin, rated.low + margin, rated.high + margin
     capped = cap is not None and score > cap
     if capped:
         score = cap
     score = max(0.0, min(100.0, score))
 
-    def adjust(x):
-        if x is None:
-            return None
+    def adjust(x, ceiling):
+        # min(self-assessment, cap) over both intervals: the cap's own uncertainty (the
+        # customers' rating) keeps a capped pillar from collapsing to a point.
         x -= penalty
-        return max(0.0, min(x, cap) if cap is not None else x)
+        return max(0.0, min(100.0, min(x, ceiling) if ceiling is not None else x))
 
-    return Dimension(score, adjust(low), adjust(high), min(m.n for m in item_means),
-                     metrics={"penalty": penalty, "max_sd": max_sd},
+    low, high = adjust(low, cap_low), adjust(high, cap_high)
+    return Dimension(score, min(low, score), max(high, score), staff_n,
+                     metrics={"penalty": penalty, "max_sd": max_sd,
+                              "consistency_p": consistency_p},
                      inputs={"self_assessed": round(self_score, 1),
                              "consistency_penalty": round(penalty, 1),
                              "largest_item_sd": round(max_sd, 2),

@@ -197,6 +197,20 @@ def one_sided_p(value: float, threshold: float, op: str, se: float) -> float:
     return 0.5 * math.erfc(distance / se / math.sqrt(2))
 
 
+@lru_cache(maxsize=4096)
+def _chi2_sf(statistic: float, df: int) -> float:
+    return float(sp.chi2.sf(statistic, df))
+
+
+def sd_above_p(samples: list[tuple[int, float]], threshold: float) -> float:
+    """p-value of "no item's standard deviation exceeds threshold" from several items' (n, s):
+    the smallest one-sided chi-square p ((n - 1) s^2 / threshold^2 on n - 1 degrees of freedom),
+    Bonferroni-multiplied by the number of items."""
+    ps = [_chi2_sf(round((n - 1) * sd * sd / (threshold * threshold), 9), n - 1)
+          for n, sd in samples if n >= 2]
+    return min(1.0, len(ps) * min(ps)) if ps else 1.0
+
+
 def two_sided_p(difference: float, se: float) -> float:
     if se <= 0:
         return 0.0 if difference != 0 else 1.0

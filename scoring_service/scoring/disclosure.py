@@ -1,0 +1,107 @@
+"""Statistical disclosure control: which segments a report may publish so that no combination
+of published figures reveals a group of fewer than `threshold` respondents.
+
+Every figure a report publishes for a segment (n, histograms, shares, means) is a sum over the
+segment's cells of the cells' counters. An attacker holding several segments' figures can add
+and subtract them: what they can learn about a group of cells is exactly what lies in the row
+space of the published segments' membership vectors (over the cells). A group G is derivable
+iff its indicator vector 1_G lies in that row space; then its n and every histogram of its
+answers follow by subtraction (the overall total minus the shown segments, a parent minus its
+shown children, a margin minus a row of a cross...).
+
+Primary suppression hides every segment under the threshold. Complementary suppression then
+hides further segments, deepest crosses and smallest first, until no group of 1..threshold-1
+respondents is derivable. Any derivable group with fewer than `threshold` respondents is a set of
+at most threshold - 1 non-empty cells, each itself under the threshold, so the audit only has
+to look at subsets of the small cells: G is derivable iff ||P 1_G||^2 = |G|, P the projection
+on the row space (from a singular value decomposition).
+
+The result depends only on the counters (not on what a request asked to see), so every response
+publishes a subset of one safe set, and no union of responses is less safe than that set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import numpy as np
+
+TOLERANCE = 1e-7
+MAX_SUBSETS = 200_000  # beyond this many candidate groups, treat the table as unsafe
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    cells: frozenset[int]  # indices of the non-empty cells the segment unites
+    depth: int  # 0 overall, 1 an attribute value, 2 a two-way cross, ...
+
+
+def _projection_vectors(rows: list[Row], columns: int) -> np.ndarray:
+    """cells x rank: row c is cell c's coordinates in an orthonormal basis of the row space."""
+    if not rows:
+        return np.zeros((columns, 0))
+    matrix = np.zeros((len(rows), columns))
+    for i, row in enumerate(rows):
+        matrix[i, list(row.cells)] = 1.0
+    _, singular, vt = np.linalg.svd(matrix, full_matrices=False)
+    rank = int((singular > TOLERANCE * max(1.0, singular[0] if len(singular) else 1.0)).sum())
+    return vt[:rank].T
+
+
+def _derivable_group(rows: list[Row], cell_n: list[int], threshold: int,
+                     small: list[int]) -> tuple[int, ...] | None:
+    """A set of small cells with 1..threshold-1 respondents that the rows reveal, or None."""
+    basis = _projection_vectors(rows, len(cell_n))
+    if basis.shape[1] == 0:
+        return None
+    for checked, group in enumerate(_small_groups(small, cell_n, threshold - 1)):
+        if checked > MAX_SUBSETS:
+            return tuple(small[:1])  # too many to audit: act as if the first were exposed
+        projected = basis[list(group)].sum(axis=0)
+        if float(projected @ projected) >= len(group) - TOLERANCE:
+            return group
+    return None
+
+
+def _small_groups(small: list[int], cell_n: list[int], budget: int, start: int = 0,
+                  prefix: tuple[int, ...] = ()):
+    """Every set of small cells whose respondents add up to at most budget, smallest first."""
+    for i in range(start, len(small)):
+        cell = small[i]
+        if cell_n[cell] <= budget:
+            group = prefix + (cell,)
+            yield group
+            yield from _small_groups(small, cell_n, budget - cell_n[cell], i + 1, group)
+
+
+def _cost(row: Row, n: int) -> tuple:
+    """Which segment to hide first: the deepest cross, then the fewest respondents."""
+    return (-row.depth, n, row.key)
+
+
+def publishable(rows: list[Row], cell_n: list[int], threshold: int) -> set[str]:
+    """The keys of the rows that may be published. rows[0] must be the overall segment."""
+    n_of = {row.key: sum(cell_n[c] for c in row.cells) for row in rows}
+    shown = [row for row in rows if n_of[row.key] >= threshold]
+    if not shown or shown[0] is not rows[0]:
+        return set()  # overall under the threshold: nothing is shown
+    small = sorted(c for c, n in enumerate(cell_n) if 0 < n < threshold)
+    if not small:
+        return {row.key for row in shown}  # no group under the threshold exists at all
+    while True:
+        group = _derivable_group(shown, cell_n, threshold, small)
+        if group is None:
+            return {row.key for row in shown}
+        candidates = sorted(shown[1:], key=lambda row: _cost(row, n_of[row.key]))
+        if not candidates:  # only the overall figure is left; it alone reveals nothing small
+            return {shown[0].key}
+        chosen = candidates[0]
+        # Prefer the cheapest segment whose removal alone protects this group.
+        for row in candidates[:12]:
+            rest = [r for r in shown if r is not row]
+            basis = _projection_vectors(rest, len(cell_n))
+            projected = basis[list(group)].sum(axis=0) if basis.shape[1] else np.zeros(1)
+            if float(projected @ projected) < len(group) - TOLERANCE:
+                chosen = row
+                break
+        shown = [r for r in shown if r is not chosen]
