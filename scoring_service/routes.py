@@ -43,16 +43,13 @@ class Explain(MethodView):
     @blp.response(200)
     def get(self, query, survey_id):
         """The inputs and formula behind one number of the report."""
-        key = query["segment"]
-        crosses = [",".join(p.split("=")[0] for p in key.split("|"))] if key.count("|") else []
-        report = _run(reports.survey_report, get_store(), g.org_id, survey_id, crosses,
-                      explain=True)
+        report = _run(reports.survey_report, get_store(), g.org_id, survey_id, [],
+                      explain=True, segment=query["segment"])
+        key = report["explained"]
         segment = next((s for s in report["segments"] if s["key"] == key), None)
-        if segment is None:
-            abort(404, message=f"No segment {key!r}; segment keys look like size=large or "
-                               "size=large|tenure=new.")
-        if segment["status"] == "suppressed":
-            abort(404, message=f"Segment {key!r} has too few responses to be shown.")
+        if segment is None or segment["status"] == "suppressed":
+            abort(404, message=f"Segment {key!r} is not shown: it has too few responses, or "
+                               "showing it would let a smaller group be worked out.")
         dimension = query["dimension"]
         part = segment["alignment"]["dimensions"].get(dimension) or \
             segment["readiness"]["pillars"].get(dimension)

@@ -6,12 +6,16 @@ import marshmallow as ma
 from marshmallow import validate
 
 MAX_STATELESS = 10_000
+MAX_SEGMENTS, MAX_SEGMENT_VALUES = 10, 50  # what survey_api allows a survey
 
 
 class ReportQuerySchema(ma.Schema):
     segment_by = ma.fields.List(
         ma.fields.String(validate=validate.Length(max=200)), load_default=list,
-        metadata={"description": "Crosses to add, e.g. segment_by=tenure,size (repeatable)"})
+        validate=validate.Length(max=20),
+        metadata={"description": "Cuts to list: size,tenure or size+tenure or size x tenure "
+                                 "(any case; repeatable, one cross each; repeated single "
+                                 "attributes are read as one cross)"})
 
 
 class ExplainQuerySchema(ma.Schema):
@@ -38,9 +42,16 @@ class ScoreRequestSchema(ma.Schema):
     instrument = ma.fields.Nested(InstrumentRefSchema, load_default={"id": "how-you-buy"},
                                   metadata={"description": "The customer instrument"})
     vendor_instrument = ma.fields.Nested(InstrumentRefSchema, load_default={"id": "how-we-sell"})
-    segments = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()),
-                              metadata={"description": "Custom segment attributes and values"})
-    segment_by = ma.fields.List(ma.fields.String(), load_default=list)
+    segments = ma.fields.Dict(
+        keys=ma.fields.String(validate=validate.Length(min=1, max=32)),
+        values=ma.fields.List(ma.fields.String(validate=validate.Length(min=1, max=64)),
+                              validate=validate.Length(min=1, max=MAX_SEGMENT_VALUES)),
+        validate=validate.Length(max=MAX_SEGMENTS),
+        metadata={"description": "Custom segment attributes and values (as a survey allows: "
+                                 f"at most {MAX_SEGMENTS} attributes of "
+                                 f"{MAX_SEGMENT_VALUES} values)"})
+    segment_by = ma.fields.List(ma.fields.String(validate=validate.Length(max=200)),
+                                load_default=list, validate=validate.Length(max=20))
     vendor_responses = ma.fields.List(ma.fields.Nested(PostedResponseSchema), required=True,
                                       validate=validate.Length(max=1000),
                                       metadata={"description": "The vendor profile: staff "

@@ -26,7 +26,14 @@ from dataclasses import dataclass
 import numpy as np
 
 TOLERANCE = 1e-7
-MAX_SUBSETS = 200_000  # beyond this many candidate groups, treat the table as unsafe
+# Work bounds, so that a fragmented table costs bounded time (and the same result everywhere):
+# beyond them the audit publishes the overall figure only.
+MAX_GROUPS = 50_000  # candidate groups of 3-4 small cells checked one by one
+MAX_PROJECTIONS = 40  # singular value decompositions per report
+
+
+class TooFragmented(Exception):
+    pass
 
 
 @dataclass(frozen=True)
@@ -44,28 +51,42 @@ def _projection_vectors(rows: list[Row], columns: int) -> np.ndarray:
     for i, row in enumerate(rows):
         matrix[i, list(row.cells)] = 1.0
     _, singular, vt = np.linalg.svd(matrix, full_matrices=False)
-    rank = int((singular > TOLERANCE * max(1.0, singular[0] if len(singular) else 1.0)).sum())
+    rank = int((singular > TOLERANCE * max(1.0, float(singular[0]))).sum())
     return vt[:rank].T
 
 
-def _derivable_group(rows: list[Row], cell_n: list[int], threshold: int,
+def _revealed(basis: np.ndarray, group: tuple[int, ...]) -> bool:
+    projected = basis[list(group)].sum(axis=0)
+    return float(projected @ projected) >= len(group) - 1e-6
+
+
+def _derivable_group(basis: np.ndarray, cell_n: list[int], threshold: int,
                      small: list[int]) -> tuple[int, ...] | None:
-    """A set of small cells with 1..threshold-1 respondents that the rows reveal, or None."""
-    basis = _projection_vectors(rows, len(cell_n))
-    if basis.shape[1] == 0:
-        return None
+    """A set of small cells with 1..threshold-1 respondents in all that the rows reveal."""
+    vectors = basis[small]
+    own = (vectors * vectors).sum(axis=1)
+    for i in np.flatnonzero(own >= 1 - 1e-6):
+        return (small[int(i)],)
+    n = np.array([cell_n[c] for c in small])
+    gram = vectors @ vectors.T
+    pairs = own[:, None] + own[None, :] + 2 * gram >= 2 - 1e-6
+    pairs &= (n[:, None] + n[None, :]) < threshold
+    pairs &= np.triu(np.ones_like(pairs, dtype=bool), 1)
+    for i, j in np.argwhere(pairs):
+        return (small[int(i)], small[int(j)])
     for checked, group in enumerate(_small_groups(small, cell_n, threshold - 1)):
-        if checked > MAX_SUBSETS:
-            return tuple(small[:1])  # too many to audit: act as if the first were exposed
-        projected = basis[list(group)].sum(axis=0)
-        if float(projected @ projected) >= len(group) - TOLERANCE:
+        if len(group) < 3:
+            continue
+        if checked > MAX_GROUPS:
+            raise TooFragmented
+        if _revealed(basis, group):
             return group
     return None
 
 
 def _small_groups(small: list[int], cell_n: list[int], budget: int, start: int = 0,
                   prefix: tuple[int, ...] = ()):
-    """Every set of small cells whose respondents add up to at most budget, smallest first."""
+    """Every set of small cells whose respondents add up to at most budget."""
     for i in range(start, len(small)):
         cell = small[i]
         if cell_n[cell] <= budget:
@@ -88,20 +109,27 @@ def publishable(rows: list[Row], cell_n: list[int], threshold: int) -> set[str]:
     small = sorted(c for c, n in enumerate(cell_n) if 0 < n < threshold)
     if not small:
         return {row.key for row in shown}  # no group under the threshold exists at all
-    while True:
-        group = _derivable_group(shown, cell_n, threshold, small)
-        if group is None:
-            return {row.key for row in shown}
-        candidates = sorted(shown[1:], key=lambda row: _cost(row, n_of[row.key]))
-        if not candidates:  # only the overall figure is left; it alone reveals nothing small
-            return {shown[0].key}
-        chosen = candidates[0]
-        # Prefer the cheapest segment whose removal alone protects this group.
-        for row in candidates[:12]:
-            rest = [r for r in shown if r is not row]
-            basis = _projection_vectors(rest, len(cell_n))
-            projected = basis[list(group)].sum(axis=0) if basis.shape[1] else np.zeros(1)
-            if float(projected @ projected) < len(group) - TOLERANCE:
-                chosen = row
-                break
-        shown = [r for r in shown if r is not chosen]
+    projections = 0
+    try:
+        while True:
+            projections += 1
+            if projections > MAX_PROJECTIONS:
+                raise TooFragmented
+            group = _derivable_group(_projection_vectors(shown, len(cell_n)), cell_n,
+                                     threshold, small)
+            if group is None:
+                return {row.key for row in shown}
+            candidates = sorted(shown[1:], key=lambda row: _cost(row, n_of[row.key]))
+            if not candidates:
+                return {shown[0].key}
+            chosen = candidates[0]
+            # Prefer the cheapest segment whose removal alone protects this group.
+            for row in candidates[:4]:
+                projections += 1
+                rest = [r for r in shown if r is not row]
+                if not _revealed(_projection_vectors(rest, len(cell_n)), group):
+                    chosen = row
+                    break
+            shown = [r for r in shown if r is not chosen]
+    except TooFragmented:
+        return {rows[0].key}

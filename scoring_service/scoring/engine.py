@@ -215,12 +215,17 @@ def _universe(cells: list[dict], segments: dict[str, list[str]], names: list[str
 
 
 def _listed(segments: dict[str, list[str]], names: list[str], crosses: list[list[str]],
-            depth: int, limits: dict) -> list[dict]:
+            depth: int, limits: dict, also: list[dict] = ()) -> list[dict]:
     """overall, then one segment per attribute value, then every combination of each cross
-    asked for (the same as before findings existed)."""
+    asked for (the same as before findings existed), then the single segments asked for."""
     plan = [{}]
     for name in names:
         plan += [{name: value} for value in segments.get(name, [])]
+    for filters in also:
+        if len(filters) > max(depth, 1):
+            raise TooMuchWork("segment", f"Segments crossing {len(filters)} attributes are not "
+                              f"available for this survey: at most {depth}.")
+        plan.append(dict(filters))
     for position, cross in enumerate(crosses):
         if len(cross) > depth:
             raise TooMuchWork(f"segment_by.{position}",
@@ -396,7 +401,8 @@ def _headline(model: dict, overall: dict, findings: list[dict]) -> str:
 def build_report(cells: dict[str, dict[str, int]], *, model: dict, customer_definition: dict,
                  segments: dict[str, list[str]], customer_names: list[str],
                  crosses: list[list[str]] = (), survey_id: str | None = None,
-                 explain: bool = False) -> dict:
+                 explain: bool = False, also: list[dict] = ()) -> dict:
+    """also: single segments to list besides the default ones (what explain asks about)."""
     limits = model["findings"]
     hide = model["suppression"]["hide_below"]
     insufficient = model["suppression"]["insufficient_below"]
@@ -420,7 +426,7 @@ def build_report(cells: dict[str, dict[str, int]], *, model: dict, customer_defi
 
     # Which segments exist, which may be published, which are examined.
     universe, depth = _universe(customer_attrs, segments, customer_names, limits)
-    listed = _listed(segments, customer_names, list(crosses), depth, limits)
+    listed = _listed(segments, customer_names, list(crosses), depth, limits, list(also))
     everyone = frozenset(range(len(customer_counters)))
     cell_n = [c.get("n", 0) for c in customer_counters]
     rows = [disclosure.Row(OVERALL, everyone, 0)] + [
