@@ -10,7 +10,9 @@ from shared.auth import require_scope
 from shared.web import Blueprint, get_store
 
 from . import reports
-from .schemas import ExplainQuerySchema, ReportQuerySchema, ReportSchema, ScoreRequestSchema
+from .schemas import (
+    ExplainQuerySchema, ExplainSchema, ReportQuerySchema, ReportSchema, ScoreRequestSchema,
+)
 
 blp = Blueprint("reports", __name__, url_prefix="/v1",
                 description="Alignment and readiness score reports per customer segment")
@@ -40,7 +42,7 @@ class Report(MethodView):
 class Explain(MethodView):
     @require_scope("read")
     @blp.arguments(ExplainQuerySchema, location="query")
-    @blp.response(200)
+    @blp.response(200, ExplainSchema)
     def get(self, query, survey_id):
         """The inputs and formula behind one number of the report."""
         report = _run(reports.survey_report, get_store(), g.org_id, survey_id, [],

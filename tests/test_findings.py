@@ -220,3 +220,15 @@ def test_an_insufficient_segment_is_never_called_significant():
     assert all(f["n"] >= MODEL["suppression"]["insufficient_below"]
                for f in report["findings"])
     assert all(r["id"] == "collect-more" for r in large["recommendations"])
+
+
+# -- 5. a typed report ---------------------------------------------------------------------
+
+def test_the_documented_schema_carries_every_field_of_the_report():
+    from scoring_service.schemas import ReportSchema
+
+    report = report_for(population(2, plant=late_in_large_long_standing),
+                        crosses=[["size", "tenure"]])
+    assert ReportSchema().dump(report) == report  # nothing undeclared, nothing dropped
+    suppressed = report_for(population(5, per_cell=1), crosses=[["size", "tenure"]])
+    assert ReportSchema().dump(suppressed) == suppressed
