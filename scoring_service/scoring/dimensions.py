@@ -47,6 +47,18 @@ def pomp(mean: float | None, low: float, high: float) -> float | None:
     return None if mean is None else (mean - low) / (high - low) * 100
 
 
+def item_mean(counts: Counts, question: str, low: float, high: float,
+              confidence: float) -> stats.Estimate:
+    """bounded_mean of one item, worked out once per set of counts (A6, A7 and the readiness
+    caps read the same experience items)."""
+    key = ("mean", question, low, high, confidence)
+    found = counts.memo.get(key)
+    if found is None:
+        found = counts.memo[key] = stats.bounded_mean(counts.numeric(question), low, high,
+                                                      confidence)
+    return found
+
+
 def likert_pomp(est: stats.Estimate) -> stats.Estimate:
     def f(x):
         return pomp(x, 1, 5)
@@ -116,7 +128,7 @@ def mode_fit(customers: Counts, vendor: Counts, spec: dict, confidence: float,
         importance_q = spec["customer_importance"].format(job=job)
         mode_q = spec["customer_mode"].format(job=job)
         offered_q = spec["vendor_modes"].format(job=job)
-        importance = stats.bounded_mean(customers.numeric(importance_q), 1, 5, confidence)
+        importance = item_mean(customers, importance_q, 1, 5, confidence)
         preferred = customers.options(mode_q)
         n_mode = customers.answered(mode_q)
         vendor_n = vendor.answered(offered_q)
@@ -278,7 +290,7 @@ def experience(customers: Counts, spec: dict, confidence: float) -> Dimension:
         histogram = customers.numeric(q)
         if not histogram:
             continue
-        mean = likert_pomp(stats.bounded_mean(histogram, 1, 5, confidence))
+        mean = likert_pomp(item_mean(customers, q, 1, 5, confidence))
         top2 = stats.wilson(histogram.get(4, 0) + histogram.get(5, 0), mean.n, confidence)
         items[q] = {"mean_pomp": mean, "top2": top2}
     if not items:
@@ -302,11 +314,10 @@ def experience(customers: Counts, spec: dict, confidence: float) -> Dimension:
 # -- A7 perception gap ---------------------------------------------------------------------
 
 def _on_100(counts: Counts, question: str, kind: str, confidence: float) -> stats.Estimate:
-    histogram = counts.numeric(question)
     if kind == "likert_5":
-        return likert_pomp(stats.bounded_mean(histogram, 1, 5, confidence))
+        return likert_pomp(item_mean(counts, question, 1, 5, confidence))
     factor = 10 if kind == "scale_0_10" else 1
-    est = stats.bounded_mean(histogram, 0, 100 // factor, confidence)
+    est = item_mean(counts, question, 0, 100 // factor, confidence)
     scale = (lambda x: None if x is None else x * factor)
     return stats.Estimate(scale(est.value), scale(est.low), scale(est.high), est.n)
 
@@ -381,8 +392,7 @@ def pillar(customers: Counts, vendor: Counts, spec: dict, settings: dict,
     cap = evidence = None
     cap_low = cap_high = None
     if spec.get("evidence"):
-        rated = likert_pomp(stats.bounded_mean(customers.numeric(spec["evidence"]), 1, 5,
-                                               confidence))
+        rated = likert_pomp(item_mean(customers, spec["evidence"], 1, 5, confidence))
         evidence = rated.value
         if evidence is not None:
             margin = settings["evidence_margin"]

@@ -437,12 +437,13 @@ def build_report(cells: dict[str, dict[str, int]], *, model: dict, customer_defi
     filters_of = {key: filters for key, (filters, _) in universe.items()}
     filters_of[OVERALL] = {}
 
-    merged: dict[frozenset, Counts] = {}
+    per_cell = [Counts(counters) for counters in customer_counters]  # parsed once
+    merged: dict[frozenset, Counts] = {frozenset(): Counts()}
 
     def counts_of(key: str) -> Counts:
         cellset = cells_of.get(key, frozenset())
-        if cellset not in merged:
-            merged[cellset] = Counts.merge([customer_counters[i] for i in sorted(cellset)])
+        if cellset not in merged:  # each distinct union of cells is merged once
+            merged[cellset] = Counts.combine([per_cell[i] for i in sorted(cellset)])
         return merged[cellset]
 
     overall_counts = counts_of(OVERALL)

@@ -106,14 +106,18 @@ def bounded_mean(histogram: dict, low: float, high: float,
     standard error of the augmented sample (n + 2 observations, variance over n + 1), clipped
     to the scale and widened to hold the sample mean. Five identical answers therefore get a
     wide interval, never a point; for large n it is the usual interval for a mean."""
-    n = sum(histogram.values())
+    n = total = squares = 0
+    for v, c in histogram.items():
+        n += c
+        total += v * c
+        squares += v * v * c
     if n == 0:
         return EMPTY
-    mean = sum(v * c for v, c in histogram.items()) / n
+    mean = total / n
     size = n + 2
-    centre = (mean * n + low + high) / size
-    spread = (sum(c * (v - centre) ** 2 for v, c in histogram.items())
-              + (low - centre) ** 2 + (high - centre) ** 2) / (size - 1)
+    centre = (total + low + high) / size
+    # sum of squared deviations from the centre, over the answers and the two pseudo-answers
+    spread = max(0.0, squares + low * low + high * high - size * centre * centre) / (size - 1)
     half = z_value(confidence) * math.sqrt(spread / size)
     lo = max(low, min(mean, centre - half))
     hi = min(high, max(mean, centre + half))
