@@ -152,3 +152,30 @@ def test_suppressed_segments_carry_no_numbers_and_one_note():
     assert hidden
     assert len({s["note"] for s in hidden}) == 1
     assert all(s["n"] is None and "alignment" not in s and "explain" not in s for s in hidden)
+
+
+def test_a_table_too_fragmented_to_audit_shows_the_overall_figure_only():
+    # 300 respondents, each alone in a cell of ten custom attributes of 50 values: every
+    # margin of 5 or more is a candidate, every cell is a hidden group. Rather than an audit
+    # without end, the report publishes the overall figure, and does so every time.
+    rng = random.Random(2)
+    one_customer = to_cells(*population_answers(1, per_cell={("new", "small"): 1}))
+    cells = {k: c for k, c in one_customer.items() if k.startswith("vendor|")}
+    answers = next(c for k, c in one_customer.items() if k.startswith("customer|"))
+    attributes = {f"a{i}": [f"v{j}" for j in range(50)] for i in range(10)}
+    total = 0
+    while total < 300:
+        values = {name: rng.choice(options) for name, options in attributes.items()}
+        key = "customer|" + "|".join(f"{k}={v}" for k, v in sorted(values.items()))
+        if key not in cells:
+            cells[key] = answers
+            total += 1
+
+    def run():
+        return build_report(cells, model=MODEL, customer_definition=CUSTOMER,
+                            segments=attributes, customer_names=sorted(attributes))
+
+    first, second = run(), run()
+    shown = [s["key"] for s in first["segments"] if s["status"] != "suppressed"]
+    assert shown == ["overall"] and first["overall"]["n"] == total
+    assert [s["status"] for s in first["segments"]] == [s["status"] for s in second["segments"]]

@@ -28,8 +28,10 @@ import numpy as np
 TOLERANCE = 1e-7
 # Work bounds, so that a fragmented table costs bounded time (and the same result everywhere):
 # beyond them the audit publishes the overall figure only.
-MAX_GROUPS = 50_000  # candidate groups of 3-4 small cells checked one by one
+MAX_GROUPS = 50_000  # candidate groups of 3-4 small cells checked, in all
 MAX_PROJECTIONS = 40  # singular value decompositions per report
+MAX_WORK = 4e8  # and their summed size (min(rows, cells)^2 x max(rows, cells))
+MAX_SMALL = 200  # cells under the threshold
 
 
 class TooFragmented(Exception):
@@ -60,8 +62,27 @@ def _revealed(basis: np.ndarray, group: tuple[int, ...]) -> bool:
     return float(projected @ projected) >= len(group) - 1e-6
 
 
+class _Budget:
+    """Work left for one audit: a deterministic count, not a clock, so that the same counters
+    always give the same answer."""
+
+    def __init__(self, cells: int):
+        self.cells, self.projections, self.work, self.groups = cells, 0, 0.0, 0
+
+    def projection(self, rows: int) -> None:
+        self.projections += 1
+        self.work += float(min(rows, self.cells)) ** 2 * max(rows, self.cells)
+        if self.projections > MAX_PROJECTIONS or self.work > MAX_WORK:
+            raise TooFragmented
+
+    def group(self) -> None:
+        self.groups += 1
+        if self.groups > MAX_GROUPS:
+            raise TooFragmented
+
+
 def _derivable_group(basis: np.ndarray, cell_n: list[int], threshold: int,
-                     small: list[int]) -> tuple[int, ...] | None:
+                     small: list[int], budget: _Budget) -> tuple[int, ...] | None:
     """A set of small cells with 1..threshold-1 respondents in all that the rows reveal."""
     vectors = basis[small]
     own = (vectors * vectors).sum(axis=1)
@@ -74,25 +95,24 @@ def _derivable_group(basis: np.ndarray, cell_n: list[int], threshold: int,
     pairs &= np.triu(np.ones_like(pairs, dtype=bool), 1)
     for i, j in np.argwhere(pairs):
         return (small[int(i)], small[int(j)])
-    for checked, group in enumerate(_small_groups(small, cell_n, threshold - 1)):
-        if len(group) < 3:
-            continue
-        if checked > MAX_GROUPS:
-            raise TooFragmented
-        if _revealed(basis, group):
-            return group
-    return None
 
+    # Three or four cells (their n adding up to at most threshold - 1): depth-first, carrying
+    # the running sum of the cells' coordinates.
+    def search(start: int, left: int, chosen: tuple, total: np.ndarray):
+        for i in range(start, len(small)):
+            if n[i] > left:
+                continue
+            group, summed = chosen + (i,), total + vectors[i]
+            if len(group) >= 3:
+                budget.group()
+                if float(summed @ summed) >= len(group) - 1e-6:
+                    return tuple(small[k] for k in group)
+            found = search(i + 1, left - int(n[i]), group, summed)
+            if found:
+                return found
+        return None
 
-def _small_groups(small: list[int], cell_n: list[int], budget: int, start: int = 0,
-                  prefix: tuple[int, ...] = ()):
-    """Every set of small cells whose respondents add up to at most budget."""
-    for i in range(start, len(small)):
-        cell = small[i]
-        if cell_n[cell] <= budget:
-            group = prefix + (cell,)
-            yield group
-            yield from _small_groups(small, cell_n, budget - cell_n[cell], i + 1, group)
+    return search(0, threshold - 1, (), np.zeros(vectors.shape[1]))
 
 
 def _cost(row: Row, n: int) -> tuple:
@@ -101,7 +121,23 @@ def _cost(row: Row, n: int) -> tuple:
 
 
 def publishable(rows: list[Row], cell_n: list[int], threshold: int) -> set[str]:
-    """The keys of the rows that may be published. rows[0] must be the overall segment."""
+    """The keys of the rows that may be published. rows[0] must be the overall segment.
+    A table too fragmented to audit within the work bounds is audited again with the
+    attribute values alone (no crosses), and failing that publishes the overall figure only."""
+    try:
+        return _publishable(rows, cell_n, threshold)
+    except TooFragmented:
+        pass
+    margins = [row for row in rows if row.depth <= 1]
+    if len(margins) < len(rows):
+        try:
+            return _publishable(margins, cell_n, threshold)
+        except TooFragmented:
+            pass
+    return {rows[0].key} if sum(cell_n) >= threshold else set()
+
+
+def _publishable(rows: list[Row], cell_n: list[int], threshold: int) -> set[str]:
     n_of = {row.key: sum(cell_n[c] for c in row.cells) for row in rows}
     shown = [row for row in rows if n_of[row.key] >= threshold]
     if not shown or shown[0] is not rows[0]:
@@ -109,27 +145,24 @@ def publishable(rows: list[Row], cell_n: list[int], threshold: int) -> set[str]:
     small = sorted(c for c, n in enumerate(cell_n) if 0 < n < threshold)
     if not small:
         return {row.key for row in shown}  # no group under the threshold exists at all
-    projections = 0
-    try:
-        while True:
-            projections += 1
-            if projections > MAX_PROJECTIONS:
-                raise TooFragmented
-            group = _derivable_group(_projection_vectors(shown, len(cell_n)), cell_n,
-                                     threshold, small)
-            if group is None:
-                return {row.key for row in shown}
-            candidates = sorted(shown[1:], key=lambda row: _cost(row, n_of[row.key]))
-            if not candidates:
-                return {shown[0].key}
-            chosen = candidates[0]
-            # Prefer the cheapest segment whose removal alone protects this group.
-            for row in candidates[:4]:
-                projections += 1
-                rest = [r for r in shown if r is not row]
-                if not _revealed(_projection_vectors(rest, len(cell_n)), group):
-                    chosen = row
-                    break
-            shown = [r for r in shown if r is not chosen]
-    except TooFragmented:
-        return {rows[0].key}
+    if len(small) > MAX_SMALL:
+        raise TooFragmented
+    budget = _Budget(len(cell_n))
+    while True:
+        budget.projection(len(shown))
+        group = _derivable_group(_projection_vectors(shown, len(cell_n)), cell_n,
+                                 threshold, small, budget)
+        if group is None:
+            return {row.key for row in shown}
+        candidates = sorted(shown[1:], key=lambda row: _cost(row, n_of[row.key]))
+        if not candidates:
+            return {shown[0].key}
+        chosen = candidates[0]
+        # Prefer the cheapest segment whose removal alone protects this group.
+        for row in candidates[:4]:
+            budget.projection(len(shown) - 1)
+            rest = [r for r in shown if r is not row]
+            if not _revealed(_projection_vectors(rest, len(cell_n)), group):
+                chosen = row
+                break
+        shown = [r for r in shown if r is not chosen]
