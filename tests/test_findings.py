@@ -232,3 +232,23 @@ def test_the_documented_schema_carries_every_field_of_the_report():
     assert ReportSchema().dump(report) == report  # nothing undeclared, nothing dropped
     suppressed = report_for(population(5, per_cell=1), crosses=[["size", "tenure"]])
     assert ReportSchema().dump(suppressed) == suppressed
+
+
+def test_the_model_file_bounds_the_depth_of_crosses():
+    import copy
+
+    import marshmallow
+    import pytest
+
+    from scoring_service.scoring.model import ModelSchema
+
+    ModelSchema().load(MODEL)
+    for depth, max_depth in ((3, 2), (0, 2), (2, 5)):
+        broken = copy.deepcopy(MODEL)
+        broken["findings"].update(depth=depth, max_depth=max_depth)
+        with pytest.raises(marshmallow.ValidationError, match="findings.depth"):
+            ModelSchema().load(broken)
+    missing = copy.deepcopy(MODEL)
+    del missing["findings"]["sentences"]["A1"]
+    with pytest.raises(marshmallow.ValidationError, match="sentences"):
+        ModelSchema().load(missing)
