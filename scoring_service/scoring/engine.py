@@ -385,6 +385,22 @@ def _sentence(model: dict, finding: dict, metrics: dict) -> str:
     return _fill(templates.get(finding["metric"], templates["alignment"]), fields)
 
 
+def _nested(a: dict, b: dict) -> bool:
+    """Whether one segment lies within the other (their filters are nested)."""
+    small, large = (a, b) if len(a) >= len(b) else (b, a)
+    return all(small.get(k) == v for k, v in large.items())
+
+
+def _without_echoes(items: list[dict], same) -> list[dict]:
+    """Ranked items minus those that repeat a higher-ranked one in a nested segment: "small
+    customers" and each "small, <tenure> customers" showing the same gap are one finding."""
+    kept: list[dict] = []
+    for item in items:
+        if not any(same(item, k) and _nested(item["filters"], k["filters"]) for k in kept):
+            kept.append(item)
+    return kept
+
+
 def _headline(model: dict, overall: dict, findings: list[dict]) -> str:
     if findings:
         return findings[0]["sentence"]
@@ -564,8 +580,11 @@ def build_report(cells: dict[str, dict[str, int]], *, model: dict, customer_defi
             "action": _fill(rule["action"], metrics), "evidence": _fill(rule["evidence"], metrics),
             "rank_score": round((rule["priority"] * 10 + min(item["distance"], 100) / 10)
                                 * item["confidence"], 2),
-            "confidence": item["confidence"]})
-    ranked.sort(key=lambda r: (-r["rank_score"], r["segment"], r["id"]))
+            "confidence": item["confidence"], "filters": item["filters"]})
+    ranked.sort(key=lambda r: (-r["rank_score"], r["segment"].count("|"), r["segment"], r["id"]))
+    ranked = _without_echoes(ranked, lambda a, b: a["id"] == b["id"])
+    for r in ranked:
+        r.pop("filters")
 
     # Findings: significant differences, ranked by gap x importance x confidence.
     importance = {**weights, "alignment": limits["composite_importance"]}
@@ -599,8 +618,9 @@ def build_report(cells: dict[str, dict[str, int]], *, model: dict, customer_defi
                    "_difference": c["difference"]}
         finding["sentence"] = _sentence(model, finding, rule_inputs[key][0])
         findings.append(finding)
-    findings.sort(key=lambda f: (-f["priority"], f["segment"], f["metric"]))
-    findings = findings[:limits["max_findings"]]
+    findings.sort(key=lambda f: (-f["priority"], len(f["filters"]), f["segment"], f["metric"]))
+    findings = _without_echoes(findings, lambda a, b: a["metric"] == b["metric"] and (
+        a["_difference"] > 0) == (b["_difference"] > 0))[:limits["max_findings"]]
     for f in findings:
         for private in ("_value", "_rest_value", "_difference"):
             f.pop(private)
