@@ -472,7 +472,7 @@ def build_report(cells: dict[str, dict[str, int]], *, model: dict, customer_defi
         return aligned[key]
 
     examine_depth = min(limits["depth"], depth)
-    asked = {segment_key(f) for f in listed if len(f) > 1}
+    asked = {segment_key(f) for f in listed if len(f) > 1 and f not in also}
     examined = [key for key, (filters, _) in universe.items()
                 if (len(filters) <= examine_depth or key in asked) and key in safe
                 and insufficient <= counts_of(key).n <= overall_counts.n - insufficient]
