@@ -119,6 +119,9 @@ def test_stateless_scoring_caps_segments_and_crosses(scoring, tenant):
     fine = scoring.post("/v1/score", json={**body, "segment_by": []},
                         headers=tenant.headers("read"))
     assert fine.status_code == 200
+    scored = fine.get_json()  # the stateless report carries the same findings contract
+    assert isinstance(scored["headline"], str) and isinstance(scored["findings"], list)
+    assert all("confidence" in r for r in scored["recommendations"])
 
 
 def test_a_brief_over_a_huge_cross_is_refused(pdf_client, tenant, wide_survey):
