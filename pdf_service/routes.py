@@ -71,7 +71,7 @@ def _email(brief, recipients) -> dict:
 
 @blp.route("/briefs")
 class Briefs(MethodView):
-    @require_scope("briefs")
+    @require_scope("briefs", service_calls=True)  # the console (survey_api) calls it for a signed-in person
     @blp.arguments(BriefRequestSchema)
     @blp.response(201, CreatedBriefSchema)
     @blp.alt_response(502, description="The scoring service cannot be reached")
@@ -103,7 +103,7 @@ class Briefs(MethodView):
 
 @blp.route("/surveys/<survey_id>/briefs")
 class SurveyBriefs(MethodView):
-    @require_scope("read")
+    @require_scope("read", service_calls=True)  # the console (survey_api) calls it for a signed-in person
     @blp.response(200, BriefSchema(many=True))
     def get(self, survey_id):
         """The briefs rendered for a survey, oldest first."""
@@ -114,7 +114,7 @@ class SurveyBriefs(MethodView):
 
 @blp.route("/briefs/<brief_id>")
 class BriefById(MethodView):
-    @require_scope("read")
+    @require_scope("read", service_calls=True)  # the console (survey_api) calls it for a signed-in person
     @blp.response(200, BriefSchema)
     def get(self, brief_id):
         """A brief's metadata: survey, model version, response counts, checksum."""
@@ -130,7 +130,7 @@ class BriefById(MethodView):
 
 @blp.route("/briefs/<brief_id>.pdf")
 class BriefPdf(MethodView):
-    @require_scope("read")
+    @require_scope("read", service_calls=True)  # the console (survey_api) calls it for a signed-in person
     @blp.response(200, description="The PDF")
     def get(self, brief_id):
         """The brief itself."""
@@ -143,7 +143,7 @@ class BriefPdf(MethodView):
 
 @blp.route("/briefs/<brief_id>/share")
 class ShareBrief(MethodView):
-    @require_scope("briefs")
+    @require_scope("briefs", service_calls=True)  # the console (survey_api) calls it for a signed-in person
     @blp.arguments(ShareRequestSchema)
     @blp.response(200, ShareSchema)
     def post(self, body, brief_id):
@@ -164,7 +164,7 @@ class ShareBrief(MethodView):
 
 @blp.route("/briefs/<brief_id>/email")
 class EmailBrief(MethodView):
-    @require_scope("briefs")
+    @require_scope("briefs", service_calls=True)  # the console (survey_api) calls it for a signed-in person
     @blp.arguments(EmailRequestSchema)
     @blp.response(200)
     def post(self, body, brief_id):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from shared.cells import attribute_errors, cell_key
 from shared.instruments import segment_names, segment_questions, validator_for
 from shared.storage import Instrument, Store
 
-from .scoring.engine import build_report
+from .scoring.engine import TooMuchWork, build_report, segment_key
 from .scoring.model import load_model
 from .voice import customers_voice
 
@@ -19,24 +20,96 @@ class ReportError(Exception):
         self.status, self.message, self.errors = status, message, errors or []
 
 
-def _crosses(segment_by: list[str], names: list[str]) -> list[list[str]]:
-    crosses, errors = [], []
+_SEPARATORS = re.compile(r"\s*(?:[,+|&;/*\u00d7]|\s+(?:x|and|by)\s+|\s+)\s*", re.IGNORECASE)
+
+
+def _canonical(word: str) -> str:
+    return re.sub(r"[\s_-]+", "_", word.strip().lower())
+
+
+def _segment_name(word: str, names: list[str], aliases: dict[str, str]) -> str | None:
+    """A segment name from how a user might write it: any case, spaces or hyphens for
+    underscores, or the profile question that asks it (company_size for size)."""
+    wanted = _canonical(word)
+    for name in names:
+        if _canonical(name) == wanted:
+            return name
+    return aliases.get(wanted)
+
+
+def _crosses(segment_by: list[str], names: list[str], aliases: dict[str, str] | None = None,
+             location: str = "query") -> list[list[str]]:
+    """The cuts asked for. Each value is one cut: "size,tenure", "size+tenure", "size x tenure",
+    "Size | Tenure"... A single attribute is a cut the report lists anyway; when every value
+    names a single attribute (segment_by=size&segment_by=tenure), they are read as one cross."""
+    aliases = aliases or {}
+    cuts, errors = [], []
     for position, spec in enumerate(segment_by):
-        parts = [p.strip() for p in spec.split(",") if p.strip()]
-        unknown = [p for p in parts if p not in names]
-        if unknown or len(parts) < 2 or len(set(parts)) != len(parts):
-            errors.append({"field": f"segment_by.{position}", "location": "query",
-                           "reason": f"Name two or more different segments from: "
-                                     f"{', '.join(names)}."})
-        else:
-            crosses.append(parts)
+        words = [w for w in _SEPARATORS.split(spec.strip()) if w]
+        parts = []
+        for word in words:
+            name = _segment_name(word, names, aliases)
+            if name is None:
+                errors.append({"field": f"segment_by.{position}", "location": location,
+                               "reason": f"Unknown segment {word!r}; this survey's segments "
+                                         f"are: {', '.join(names) or 'none'}."})
+            elif name not in parts:
+                parts.append(name)
+        cuts.append(sorted(parts))
     if errors:
         raise ReportError(422, "segment_by names unknown segments.", errors)
-    return crosses
+    if len(cuts) > 1 and all(len(c) == 1 for c in cuts):
+        cuts = [sorted({c[0] for c in cuts})]
+    unique = []
+    for cut in cuts:
+        if len(cut) > 1 and cut not in unique:
+            unique.append(cut)
+    return unique
+
+
+def segment_filters(key: str, segments: dict[str, list[str]], names: list[str],
+                    aliases: dict[str, str] | None = None) -> dict[str, str]:
+    """A segment key as a user might write it ("tenure=new|size=large", "Size = Large,
+    tenure=new") as filters; raises ReportError naming the field `segment`."""
+    if _canonical(key) == "overall" or not key.strip():
+        return {}
+    filters = {}
+    for part in re.split(r"[|,;&]", key):
+        if not part.strip():
+            continue
+        name, sep, value = part.partition("=")
+        attribute = _segment_name(name, names, aliases or {})
+        allowed = segments.get(attribute, []) if attribute else []
+        match = next((v for v in allowed if _canonical(v) == _canonical(value)), None)
+        if not sep or attribute in filters:
+            raise ReportError(422, "Malformed segment key.", [{
+                "field": "segment", "location": "query",
+                "reason": f"{key!r} is not a segment key: keys look like size=large or "
+                          "size=large|tenure=new, each segment at most once."}])
+        if attribute is None or match is None:
+            raise ReportError(404, f"No segment {key!r}; segment keys look like size=large or "
+                                   f"size=large|tenure=new, with segments {', '.join(names)}.")
+        filters[attribute] = match
+    return filters
+
+
+def _limited(location: str, func, *args, **kwargs):
+    """Run func; a request over the model's limits answers 422 naming the field."""
+    try:
+        return func(*args, **kwargs)
+    except TooMuchWork as exc:
+        raise ReportError(422, exc.reason, [{"field": exc.field, "location": location,
+                                             "reason": exc.reason}]) from None
+
+
+def _aliases(customer: dict) -> dict[str, str]:
+    return {_canonical(q["id"]): name for name, q in segment_questions(customer).items()}
 
 
 def survey_report(store: Store, org_id: str, survey_id: str, segment_by: list[str],
-                  explain: bool = False) -> dict:
+                  explain: bool = False, segment: str | None = None) -> dict:
+    """The report; with `segment` (a key in any order or case), only what explain needs:
+    the report with that segment's cross, the segment's canonical key in report["explained"]."""
     survey = store.surveys.get(org_id, survey_id)
     if survey is None:
         raise ReportError(404, f"No survey {survey_id}.")
@@ -45,11 +118,19 @@ def survey_report(store: Store, org_id: str, survey_id: str, segment_by: list[st
     vendor = store.instruments.get(org_id, survey.vendor_instrument["id"],
                                    survey.vendor_instrument["version"])
     names = segment_names(customer.definition, vendor.definition, list(survey.segments))
-    report = build_report(
-        store.aggregates.for_survey(survey.id), model=load_model(),
+    aliases = _aliases(customer.definition)
+    crosses = _crosses(segment_by, names["customer"], aliases)
+    explained, also = None, []
+    if segment is not None:
+        filters = segment_filters(segment, survey.segments, names["customer"], aliases)
+        explained, also = segment_key(filters), [filters]
+    report = _limited(
+        "query", build_report, store.aggregates.for_survey(survey.id), model=load_model(),
         customer_definition=customer.definition, segments=survey.segments,
-        customer_names=names["customer"], crosses=_crosses(segment_by, names["customer"]),
-        survey_id=survey.id, explain=explain)
+        customer_names=names["customer"], crosses=crosses, survey_id=survey.id,
+        explain=explain, also=also)
+    if explained is not None:
+        report["explained"] = explained
     report["survey"] = {"id": survey.id, "name": survey.name, "status": survey.status,
                         "branding": survey.branding, "created_at": survey.created_at}
     report["voice"] = customers_voice(store, survey, report)
@@ -85,8 +166,8 @@ def stateless_report(customer: Instrument, vendor: Instrument, body: dict) -> di
             cells.setdefault(key, Counter()).update(counters)
     if errors:
         raise ReportError(422, f"{len(errors)} field(s) are invalid.", errors)
-    report = build_report({k: dict(v) for k, v in cells.items()}, model=load_model(),
-                          customer_definition=customer.definition, segments=segments,
-                          customer_names=names["customer"],
-                          crosses=_crosses(body.get("segment_by") or [], names["customer"]))
-    return report
+    crosses = _crosses(body.get("segment_by") or [], names["customer"],
+                       _aliases(customer.definition), location="json")
+    return _limited("json", build_report, {k: dict(v) for k, v in cells.items()}, model=load_model(),
+                    customer_definition=customer.definition, segments=segments,
+                    customer_names=names["customer"], crosses=crosses)

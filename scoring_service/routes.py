@@ -10,7 +10,9 @@ from shared.auth import require_scope
 from shared.web import Blueprint, get_store
 
 from . import reports
-from .schemas import ExplainQuerySchema, ReportQuerySchema, ReportSchema, ScoreRequestSchema
+from .schemas import (
+    ExplainQuerySchema, ExplainSchema, ReportQuerySchema, ReportSchema, ScoreRequestSchema,
+)
 
 blp = Blueprint("reports", __name__, url_prefix="/v1",
                 description="Alignment and readiness score reports per customer segment")
@@ -40,19 +42,16 @@ class Report(MethodView):
 class Explain(MethodView):
     @require_scope("read")
     @blp.arguments(ExplainQuerySchema, location="query")
-    @blp.response(200)
+    @blp.response(200, ExplainSchema)
     def get(self, query, survey_id):
         """The inputs and formula behind one number of the report."""
-        key = query["segment"]
-        crosses = [",".join(p.split("=")[0] for p in key.split("|"))] if key.count("|") else []
-        report = _run(reports.survey_report, get_store(), g.org_id, survey_id, crosses,
-                      explain=True)
+        report = _run(reports.survey_report, get_store(), g.org_id, survey_id, [],
+                      explain=True, segment=query["segment"])
+        key = report["explained"]
         segment = next((s for s in report["segments"] if s["key"] == key), None)
-        if segment is None:
-            abort(404, message=f"No segment {key!r}; segment keys look like size=large or "
-                               "size=large|tenure=new.")
-        if segment["status"] == "suppressed":
-            abort(404, message=f"Segment {key!r} has too few responses to be shown.")
+        if segment is None or segment["status"] == "suppressed":
+            abort(404, message=f"Segment {key!r} is not shown: it has too few responses, or "
+                               "showing it would let a smaller group be worked out.")
         dimension = query["dimension"]
         part = segment["alignment"]["dimensions"].get(dimension) or \
             segment["readiness"]["pillars"].get(dimension)

@@ -8,12 +8,16 @@ from marshmallow import validate
 from shared.text import SingleLine
 
 MAX_STATELESS = 10_000
+MAX_SEGMENTS, MAX_SEGMENT_VALUES = 10, 50  # what survey_api allows a survey
 
 
 class ReportQuerySchema(ma.Schema):
     segment_by = ma.fields.List(
         ma.fields.String(validate=validate.Length(max=200)), load_default=list,
-        metadata={"description": "Crosses to add, e.g. segment_by=tenure,size (repeatable)"})
+        validate=validate.Length(max=20),
+        metadata={"description": "Cuts to list: size,tenure or size+tenure or size x tenure "
+                                 "(any case; repeatable, one cross each; repeated single "
+                                 "attributes are read as one cross)"})
 
 
 class ExplainQuerySchema(ma.Schema):
@@ -40,9 +44,16 @@ class ScoreRequestSchema(ma.Schema):
     instrument = ma.fields.Nested(InstrumentRefSchema, load_default={"id": "how-you-buy"},
                                   metadata={"description": "The customer instrument"})
     vendor_instrument = ma.fields.Nested(InstrumentRefSchema, load_default={"id": "how-we-sell"})
-    segments = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()),
-                              metadata={"description": "Custom segment attributes and values"})
-    segment_by = ma.fields.List(ma.fields.String(), load_default=list)
+    segments = ma.fields.Dict(
+        keys=ma.fields.String(validate=validate.Length(min=1, max=32)),
+        values=ma.fields.List(ma.fields.String(validate=validate.Length(min=1, max=64)),
+                              validate=validate.Length(min=1, max=MAX_SEGMENT_VALUES)),
+        validate=validate.Length(max=MAX_SEGMENTS),
+        metadata={"description": "Custom segment attributes and values (as a survey allows: "
+                                 f"at most {MAX_SEGMENTS} attributes of "
+                                 f"{MAX_SEGMENT_VALUES} values)"})
+    segment_by = ma.fields.List(ma.fields.String(validate=validate.Length(max=200)),
+                                load_default=list, validate=validate.Length(max=20))
     vendor_responses = ma.fields.List(ma.fields.Nested(PostedResponseSchema), required=True,
                                       validate=validate.Length(max=1000),
                                       metadata={"description": "The vendor profile: staff "
@@ -51,22 +62,185 @@ class ScoreRequestSchema(ma.Schema):
                                validate=validate.Length(max=MAX_STATELESS))
 
 
-class ReportSchema(ma.Schema):
-    """The report is documented in docs/scoring.md; its fields pass through as computed."""
+def _interval(description: str = "Two-sided interval at the model's confidence") -> ma.fields.List:
+    return ma.fields.List(ma.fields.Float(allow_none=True), allow_none=True,
+                          validate=validate.Length(equal=2), metadata={"description": description})
 
-    class Meta:
-        unknown = ma.INCLUDE
+
+def _number(**kwargs) -> ma.fields.Float:
+    return ma.fields.Float(allow_none=True, **kwargs)
+
+
+class DimensionSchema(ma.Schema):
+    score = _number(metadata={"description": "0-100; null when the data to score it is missing"})
+    band = ma.fields.String(allow_none=True)
+    interval = _interval()
+    n = ma.fields.Integer(metadata={"description": "Respondents behind the figure"})
+    title = ma.fields.String()
+    missing = ma.fields.String(metadata={"description": "Why there is no score"})
+
+
+class PillarSchema(DimensionSchema):
+    self_assessed = _number()
+    consistency_penalty = _number()
+    cap = _number(metadata={"description": "Customer evidence + margin, where it applies"})
+    capped = ma.fields.Boolean(allow_none=True)
+
+
+class AlignmentSchema(DimensionSchema):
+    dimensions = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(DimensionSchema))
+
+
+class ReadinessSchema(DimensionSchema):
+    pillars = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(PillarSchema))
+    vendor_respondents = ma.fields.Integer()
+
+
+class NpsSchema(ma.Schema):
+    value = _number()
+    interval = _interval()
+    n = ma.fields.Integer()
+    se = _number()
+
+
+class QuadrantSchema(ma.Schema):
+    item = ma.fields.String()
+    importance = _number()
+    performance = _number()
+    quadrant = ma.fields.String()
+
+
+class ComparisonSchema(ma.Schema):
+    metric = ma.fields.String()
+    difference = ma.fields.Float()
+    interval = _interval("Interval of the difference (segment - rest)")
+    p_adjusted = ma.fields.Float(metadata={"description": "Holm-adjusted over every comparison "
+                                                          "the report examined"})
+    significant = ma.fields.Boolean()
+    rest_n = ma.fields.Integer()
+
+
+class RecommendationSchema(ma.Schema):
+    id = ma.fields.String()
+    segment = ma.fields.String()
+    segment_label = ma.fields.String()
+    title = ma.fields.String()
+    action = ma.fields.String()
+    evidence = ma.fields.String()
+    rank_score = ma.fields.Float()
+    confidence = ma.fields.Float(metadata={
+        "description": "One-sided confidence that the rule's condition holds, after error "
+                       "control over every rule the report evaluated"})
+
+
+class TimingChartSchema(ma.Schema):
+    bins_pct = ma.fields.List(_number())
+    customer_median = _number()
+    vendor_point = _number()
+
+
+class ShareChartSchema(ma.Schema):
+    item = ma.fields.String()
+    label = ma.fields.String()
+    useful_pct = _number()
+    used_pct = _number()
+    published_pct = _number()
+    present_pct = _number()
+    gated_pct = _number()
+
+
+class ChartsSchema(ma.Schema):
+    timing = ma.fields.Nested(TimingChartSchema)
+    content = ma.fields.List(ma.fields.Nested(ShareChartSchema))
+    formats = ma.fields.List(ma.fields.Nested(ShareChartSchema))
+    channels = ma.fields.List(ma.fields.Nested(ShareChartSchema))
+
+
+class SegmentSchema(ma.Schema):
+    key = ma.fields.String(metadata={"example": "size=large|tenure=long_standing"})
+    label = ma.fields.String()
+    filters = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
+    status = ma.fields.String(validate=validate.OneOf(
+        ("ok", "low_confidence", "insufficient", "suppressed")))
+    n = ma.fields.Integer(allow_none=True, metadata={"description": "null when suppressed"})
+    note = ma.fields.String()
+    alignment = ma.fields.Nested(AlignmentSchema)
+    readiness = ma.fields.Nested(ReadinessSchema)
+    nps = ma.fields.Nested(NpsSchema)
+    quadrants = ma.fields.List(ma.fields.Nested(QuadrantSchema))
+    charts = ma.fields.Nested(ChartsSchema)
+    comparisons = ma.fields.List(ma.fields.Nested(ComparisonSchema))
+    recommendations = ma.fields.List(ma.fields.Nested(RecommendationSchema))
+
+
+class FindingSchema(ma.Schema):
+    segment = ma.fields.String()
+    segment_label = ma.fields.String(metadata={"example": "Large, long-standing customers"})
+    filters = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
+    metric = ma.fields.String(metadata={"description": "alignment or A1-A7"})
+    metric_name = ma.fields.String()
+    value = ma.fields.Float()
+    rest_value = ma.fields.Float()
+    difference = ma.fields.Float()
+    interval = _interval("Interval of the difference (segment - rest)")
+    p_adjusted = ma.fields.Float()
+    n = ma.fields.Integer()
+    rest_n = ma.fields.Integer()
+    priority = ma.fields.Float(metadata={"description": "|difference| x importance x "
+                                                        "confidence (1 - p_adjusted)"})
+    sentence = ma.fields.String()
+    recommendation = ma.fields.String(allow_none=True)
+
+
+class ExaminedSchema(ma.Schema):
+    segments = ma.fields.Integer()
+    comparisons = ma.fields.Integer()
+    depth = ma.fields.Integer()
+    error_control = ma.fields.String()
+    alpha = ma.fields.Float()
+
+
+class ModelRefSchema(ma.Schema):
+    id = ma.fields.String()
+    version = ma.fields.String()
+
+
+class BandSchema(ma.Schema):
+    min = ma.fields.Float()
+    alignment = ma.fields.String()
+    readiness = ma.fields.String()
+
+
+class ReportSchema(ma.Schema):
+    """The score report; docs/scoring.md explains every figure."""
 
     survey_id = ma.fields.String(allow_none=True)
-    model = ma.fields.Dict()
+    model = ma.fields.Nested(ModelRefSchema)
     voice = ma.fields.Dict(metadata={"description": "Likelihood to recommend split, and the "
                                                     "customers' suggestions quoted by rule"})
     generated_at = ma.fields.String()
-    responses = ma.fields.Dict()
-    weights = ma.fields.Dict()
-    bands = ma.fields.List(ma.fields.Dict())
-    suppression = ma.fields.Dict()
-    overall = ma.fields.Dict()
-    segments = ma.fields.List(ma.fields.Dict())
-    recommendations = ma.fields.List(ma.fields.Dict())
-    survey = ma.fields.Dict()
+    responses = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    weights = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Dict(
+        keys=ma.fields.String(), values=ma.fields.Float()))
+    bands = ma.fields.List(ma.fields.Nested(BandSchema))
+    suppression = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    headline = ma.fields.String(metadata={"description": "The top finding's sentence, or the "
+                                                         "overall position"})
+    findings = ma.fields.List(ma.fields.Nested(FindingSchema), metadata={
+        "description": "Significant differences in any segment or cross, ranked by priority"})
+    examined = ma.fields.Nested(ExaminedSchema)
+    overall = ma.fields.Nested(SegmentSchema)
+    segments = ma.fields.List(ma.fields.Nested(SegmentSchema))
+    recommendations = ma.fields.List(ma.fields.Nested(RecommendationSchema))
+    survey = ma.fields.Dict(metadata={"description": "The survey's id, name, status, branding"})
+
+
+class ExplainSchema(ma.Schema):
+    survey_id = ma.fields.String()
+    segment = ma.fields.String()
+    dimension = ma.fields.String()
+    model = ma.fields.Nested(ModelRefSchema)
+    result = ma.fields.Nested(PillarSchema)
+    formula = ma.fields.String()
+    inputs = ma.fields.Dict(metadata={"description": "The figures behind the number"})
+    metrics = ma.fields.Dict()

@@ -64,9 +64,20 @@ def _clean(text: str) -> str:
     return text
 
 
+def _small_hidden_groups(report: dict, cells: dict[str, dict[str, int]], hide_below: int
+                        ) -> list[dict]:
+    """The hidden segments that are hidden for being small. The report also hides larger
+    segments whose figures would let a small one be worked out by subtraction; a quote from a
+    member of such a large segment names nobody, so only the small ones keep their members
+    out of the quotes."""
+    customers = [(parse_cell_key(key)[1], counters.get("n", 0)) for key, counters in cells.items()
+                 if parse_cell_key(key)[0] == "customer"]
+    return [s["filters"] for s in report["segments"] if s["status"] == "suppressed" and
+            sum(n for attributes, n in customers if _within(attributes, s["filters"])) < hide_below]
+
+
 def suggestions(store: Store, survey: Survey, report: dict, text_questions: list[str],
-                min_group: int) -> list[dict]:
-    hidden = [s["filters"] for s in report["segments"] if s["status"] == "suppressed"]
+                min_group: int, hidden: list[dict]) -> list[dict]:
     shown = [s for s in report["segments"] if s["status"] != "suppressed" and s["filters"]]
     by_text: dict[str, dict] = {}
     for scanned, response in enumerate(store.responses.iter_survey(survey.id,
@@ -109,11 +120,12 @@ def customers_voice(store: Store, survey: Survey, report: dict) -> dict:
                                        survey.customer_instrument["version"])
     text_questions = [q["id"] for s in instrument.definition["sections"]
                       for q in s["questions"] if q["type"] == "text"]
+    cells = store.aggregates.for_survey(survey.id)
     return {
-        "recommend": recommend_split(store.aggregates.for_survey(survey.id),
-                                     model["alignment"]["A6"]["nps_item"],
+        "recommend": recommend_split(cells, model["alignment"]["A6"]["nps_item"],
                                      model.get("confidence", 0.95)),
         "suggestions": suggestions(store, survey, report, text_questions,
-                                   limits["insufficient_below"]),
+                                   limits["insufficient_below"],
+                                   _small_hidden_groups(report, cells, limits["hide_below"])),
         "scanned_limit": MAX_SCANNED,
     }

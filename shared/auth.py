@@ -66,9 +66,11 @@ def valid_service_token(service_token: str) -> bool:
     return token is not None and hmac.compare_digest(token.encode(), service_token.encode())
 
 
-def service_caller(store: Store, service_token: str) -> ApiKey | None:
+def service_caller(store: Store, service_token: str, scope: str) -> ApiKey | None:
     """A call from another of our services: X-Service-Token (the shared SERVICE_TOKEN) on
-    behalf of the organization in X-Org-Id. It may only read. None if the headers are absent."""
+    behalf of the organization in X-Org-Id, granted the one scope of the route that accepts
+    it (the calling service has checked its own user's rights). None if the headers are
+    absent."""
     token = request.headers.get("X-Service-Token")
     if token is None:
         return None
@@ -76,7 +78,7 @@ def service_caller(store: Store, service_token: str) -> ApiKey | None:
     if not hmac.compare_digest(token.encode(), service_token.encode()) or \
             store.organizations.get(org_id) is None:
         abort(401, message="The service credential is not valid.")
-    return ApiKey(id="service", org_id=org_id, name="service call", scopes=("read",),
+    return ApiKey(id="service", org_id=org_id, name="service call", scopes=(scope,),
                   key_hash="", prefix="service", created_at=utc_now())
 
 
@@ -85,11 +87,9 @@ def authenticate(store: Store, scope: str, service_calls: bool = False) -> ApiKe
     The service credential counts only where service_calls says a service calls."""
     if not service_calls and "X-Service-Token" in request.headers:
         abort(401, message="The service credential is not accepted on this route.")
-    service = service_caller(store, current_app.config["SETTINGS"].service_token) \
+    service = service_caller(store, current_app.config["SETTINGS"].service_token, scope) \
         if service_calls else None
     if service is not None:
-        if not grants(service, scope):
-            abort(403, message="Service calls may only read.")
         return service
     plaintext = presented_key()
     challenge = {"WWW-Authenticate": 'Bearer realm="api"'}
@@ -106,8 +106,9 @@ def authenticate(store: Store, scope: str, service_calls: bool = False) -> ApiKe
 
 def require_scope(scope: str, service_calls: bool = False):
     """Decorator for a view method: authenticate, then set g.org_id and g.api_key.
-    service_calls: the one kind of route another of our services calls (pdf_service reads
-    scoring_service's report) also takes the service credential; nothing else does."""
+    service_calls: a route another of our services calls (pdf_service and the console read
+    scoring_service's report; the console makes, lists, shares and e-mails briefs) also takes
+    the service credential; nothing else does."""
     if scope not in SCOPES:
         raise ValueError(scope)
 

@@ -30,8 +30,9 @@ def test_a1_timing():
     vendor = counts(2, first_touch_percent={20: 1, 30: 1})  # median 25
     d = dims.timing(customers, vendor, A["A1"], 0.95)
     assert d.score == pytest.approx(100 - 2 * 35)  # 30
-    # n = 5: the median's interval is the whole range [60, 80] -> scores 30 and 0.
-    assert (d.low, d.high) == (0, 30)
+    # n = 5: the median's interval is the whole range [60, 80], widened by half a point for
+    # whole-number answers: [59.5, 80.5] -> scores 31 and 0.
+    assert (d.low, d.high) == (0, 31)
     assert d.metrics["timing.gap"] == 35 and d.metrics["timing.within_share_pct"] == 0
 
 
@@ -39,7 +40,8 @@ def test_a1_when_everyone_agrees_with_the_vendor():
     customers = counts(12, first_contact_percent={25: 12})
     vendor = counts(1, first_touch_percent={25: 1})
     d = dims.timing(customers, vendor, A["A1"], 0.95)
-    assert (d.score, d.low, d.high) == (100, 100, 100)
+    # Twelve identical answers pin the median to 25 +- half a point, not to a single value.
+    assert (d.score, d.low, d.high) == (100, 99, 100)
     assert d.metrics["timing.within_share_pct"] == 100
 
 

@@ -64,3 +64,19 @@ def test_each_install_generates_its_own_secrets(tmp_path):
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         load_settings({"APP_ENV": "production", "SECRETS_FILE": str(tmp_path / "a" /
                                                                      "secrets.env")})
+
+
+def test_the_service_token_reaches_only_the_brief_routes_the_console_calls(settings, tenant):
+    import pdf_service
+
+    client = pdf_service.create_app(settings).test_client()
+    headers = _service_headers(settings, tenant.org.id)
+    # Routes the console calls take it (past authentication: no such survey or brief).
+    assert client.get(f"/v1/surveys/{'0' * 32}/briefs", headers=headers).status_code == 404
+    assert client.get(f"/v1/briefs/{'0' * 32}", headers=headers).status_code == 404
+    # Deleting a brief and rendering a posted report are not the console's: refused.
+    assert client.delete(f"/v1/briefs/{'0' * 32}", headers=headers).status_code == 401
+    assert client.post("/v1/render", json={}, headers=headers).status_code == 401
+    # A wrong token is refused where the right one is accepted.
+    wrong = {**headers, "X-Service-Token": "not-the-token-0123456789"}
+    assert client.get(f"/v1/surveys/{'0' * 32}/briefs", headers=wrong).status_code == 401

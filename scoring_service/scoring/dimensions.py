@@ -23,10 +23,19 @@ class Dimension:
     inputs: dict = field(default_factory=dict)
     formula: str = ""
     missing: str | None = None  # why there is no score
+    # The standard error for comparing customer segments under the same vendor profile, when
+    # the interval also carries the vendor's own uncertainty (common to both sides).
+    comparison_se: float | None = None
+    # Standard errors (below, above) of the metrics recommendation rules test, in their units.
+    metric_errors: dict = field(default_factory=dict)
 
     @property
     def estimate(self) -> stats.Estimate:
         return stats.Estimate(self.score, self.low, self.high, self.n)
+
+    @property
+    def se(self) -> float | None:
+        return self.comparison_se if self.comparison_se is not None else self.estimate.se
 
 
 def none(reason: str) -> Dimension:
@@ -38,11 +47,33 @@ def pomp(mean: float | None, low: float, high: float) -> float | None:
     return None if mean is None else (mean - low) / (high - low) * 100
 
 
+def item_mean(counts: Counts, question: str, low: float, high: float,
+              confidence: float) -> stats.Estimate:
+    """bounded_mean of one item, worked out once per set of counts (A6, A7 and the readiness
+    caps read the same experience items)."""
+    key = ("mean", question, low, high, confidence)
+    found = counts.memo.get(key)
+    if found is None:
+        found = counts.memo[key] = stats.bounded_mean(counts.numeric(question), low, high,
+                                                      confidence)
+    return found
+
+
 def likert_pomp(est: stats.Estimate) -> stats.Estimate:
     def f(x):
         return pomp(x, 1, 5)
     return stats.Estimate(f(est.value), None if est.low is None else f(est.low),
                           None if est.high is None else f(est.high), est.n)
+
+
+def _share_errors(share: float, n: int, confidence: float) -> tuple[float, float]:
+    """Standard errors below and above a share (in percentage points) from its Wilson
+    interval: what a rule's one-sided test on the share uses."""
+    if not n:
+        return (float("inf"), float("inf"))
+    est = stats.wilson(share * n, n, confidence)
+    z = stats.z_value(confidence)
+    return ((est.value - est.low) / z, (est.high - est.value) / z)
 
 
 def _proportion_dimension(score: float, n: int, confidence: float) -> tuple[float, float]:
@@ -59,7 +90,7 @@ def timing(customers: Counts, vendor: Counts, spec: dict, confidence: float) -> 
         return none("No customer answered when they want first contact.")
     if not engaged:
         return none("No vendor respondent said when sales first engages.")
-    median = stats.median_ci(wanted, confidence)
+    median = stats.median_ci(wanted, confidence, unit=1, scale=(0, 100))
     point = stats.median_ci(engaged, confidence).value
     k = spec["multiplier"]
 
@@ -72,12 +103,15 @@ def timing(customers: Counts, vendor: Counts, spec: dict, confidence: float) -> 
     high = 100.0 if median.low <= point <= median.high else max(ends)
     within = sum(c for v, c in wanted.items() if abs(v - point) <= spec["within_points"])
     within_est = stats.wilson(within, median.n, confidence)
+    z = stats.z_value(confidence)
+    median_errors = ((median.value - median.low) / z, (median.high - median.value) / z)
     return Dimension(
         score(median.value), min(ends), high, median.n,
         metrics={"timing.customer_median": median.value, "timing.vendor_point": point,
                  "timing.gap": median.value - point,
                  "timing.abs_gap": abs(median.value - point),
                  "timing.within_share_pct": within_est.value},
+        metric_errors={"timing.gap": median_errors, "timing.abs_gap": median_errors},
         inputs={"customer_median": median.as_dict(), "vendor_point": point,
                 "within_points_share": within_est.as_dict(), "customer_histogram": wanted,
                 "vendor_histogram": engaged},
@@ -94,7 +128,7 @@ def mode_fit(customers: Counts, vendor: Counts, spec: dict, confidence: float,
         importance_q = spec["customer_importance"].format(job=job)
         mode_q = spec["customer_mode"].format(job=job)
         offered_q = spec["vendor_modes"].format(job=job)
-        importance = stats.mean_t(customers.numeric(importance_q), confidence, 1, 5)
+        importance = item_mean(customers, importance_q, 1, 5, confidence)
         preferred = customers.options(mode_q)
         n_mode = customers.answered(mode_q)
         vendor_n = vendor.answered(offered_q)
@@ -162,6 +196,11 @@ def content_fit(customers: Counts, vendor: Counts, spec: dict, confidence: float
     n = customers.answered(spec["customer_content"])
     low, high = _proportion_dimension(score, n, confidence)
     return Dimension(score, low, high, n,
+                     metric_errors={
+                         "content.gate_aversion_pct": _share_errors(averse, tolerance_n,
+                                                                    confidence),
+                         "content.gated_useful_pct": _share_errors(gated_useful, vendor_n,
+                                                                   confidence)},
                      metrics={"content.gate_aversion_pct": averse * 100,
                               "content.gated_useful_pct": gated_useful * 100},
                      inputs={"content": content_inputs, "formats": format_inputs,
@@ -203,7 +242,7 @@ def _mean_size(counts: Counts, question: str, sizes: dict[str, float],
     for option, c in counts.options(question).items():
         if option in sizes and c:
             histogram[sizes[option]] = histogram.get(sizes[option], 0) + c
-    return stats.mean_t(histogram, confidence, min(sizes.values()), max(sizes.values()))
+    return stats.bounded_mean(histogram, min(sizes.values()), max(sizes.values()), confidence)
 
 
 def team_coverage(customers: Counts, vendor: Counts, spec: dict, confidence: float) -> Dimension:
@@ -212,17 +251,28 @@ def team_coverage(customers: Counts, vendor: Counts, spec: dict, confidence: flo
     contacts = _mean_size(vendor, spec["vendor_contacts"], sizes, confidence)
     if team.value is None or contacts.value is None:
         return none("Buying-team size or the vendor's contacts engaged is missing.")
-    consensus = stats.mean_t(vendor.numeric(spec["consensus_item"]), confidence, 1, 5)
-    consensus_pomp = pomp(consensus.value, 1, 5) if consensus.value is not None else 0.0
+    consensus = likert_pomp(stats.bounded_mean(vendor.numeric(spec["consensus_item"]), 1, 5,
+                                               confidence))
+    consensus_pomp = consensus.value if consensus.value is not None else 0.0
     cw, sw = spec["coverage_weight"], spec["consensus_weight"]
 
-    def score(team_size: float) -> float:
-        return cw * 100 * min(1.0, contacts.value / team_size) + sw * consensus_pomp
+    def score(team_size: float, engaged: float, material: float) -> float:
+        return cw * 100 * min(1.0, engaged / team_size) + sw * material
 
-    value = score(team.value)
-    low = score(team.high) if team.high is not None else None  # a larger team, lower coverage
-    high = score(team.low) if team.low is not None else None
-    return Dimension(value, low, high, team.n,
+    value = score(team.value, contacts.value, consensus_pomp)
+    # The interval carries both sides: a larger team, fewer contacts and weaker consensus
+    # material at the low end. Coverage capped at 100 % no longer pins the interval to a point.
+    vendor_low = [contacts.low, consensus.low if consensus.value is not None else 0.0]
+    vendor_high = [contacts.high, consensus.high if consensus.value is not None else 0.0]
+    low = high = comparison_se = None
+    if team.high is not None and None not in vendor_low + vendor_high:
+        low = score(team.high, *vendor_low)
+        high = score(team.low, *vendor_high)
+        # Segments share the vendor: compare them on the customers' side only.
+        customer_low = score(team.high, contacts.value, consensus_pomp)
+        customer_high = score(team.low, contacts.value, consensus_pomp)
+        comparison_se = (customer_high - customer_low) / (2 * stats.z_value(confidence))
+    return Dimension(value, low, high, team.n, comparison_se=comparison_se,
                      metrics={"team.customer_mean": team.value,
                               "team.vendor_contacts": contacts.value},
                      inputs={"customer_team_mean": team.as_dict(),
@@ -240,7 +290,7 @@ def experience(customers: Counts, spec: dict, confidence: float) -> Dimension:
         histogram = customers.numeric(q)
         if not histogram:
             continue
-        mean = likert_pomp(stats.mean_t(histogram, confidence, 1, 5))
+        mean = likert_pomp(item_mean(customers, q, 1, 5, confidence))
         top2 = stats.wilson(histogram.get(4, 0) + histogram.get(5, 0), mean.n, confidence)
         items[q] = {"mean_pomp": mean, "top2": top2}
     if not items:
@@ -264,11 +314,10 @@ def experience(customers: Counts, spec: dict, confidence: float) -> Dimension:
 # -- A7 perception gap ---------------------------------------------------------------------
 
 def _on_100(counts: Counts, question: str, kind: str, confidence: float) -> stats.Estimate:
-    histogram = counts.numeric(question)
     if kind == "likert_5":
-        return likert_pomp(stats.mean_t(histogram, confidence, 1, 5))
+        return likert_pomp(item_mean(counts, question, 1, 5, confidence))
     factor = 10 if kind == "scale_0_10" else 1
-    est = stats.mean_t(histogram, confidence)
+    est = item_mean(counts, question, 0, 100 // factor, confidence)
     scale = (lambda x: None if x is None else x * factor)
     return stats.Estimate(scale(est.value), scale(est.low), scale(est.high), est.n)
 
@@ -306,49 +355,63 @@ def perception(customers: Counts, vendor: Counts, spec: dict, confidence: float,
 
 # -- readiness -----------------------------------------------------------------------------
 
-def pillar(customers: Counts, vendor: Counts, spec: dict, settings: dict,
-           confidence: float) -> Dimension:
+def staff_ratings(vendor: Counts, spec: dict, settings: dict, confidence: float) -> tuple:
+    """The vendor side of a pillar (the same for every customer segment)."""
     item_means = []
-    sds = []
+    spreads = []
     for q in spec["items"]:
         histogram = vendor.numeric(q)
         if histogram:
-            item_means.append(likert_pomp(stats.mean_t(histogram, confidence, 1, 5)))
+            item_means.append(likert_pomp(stats.bounded_mean(histogram, 1, 5, confidence)))
             sd = stats.sample_sd(histogram)
             if sd is not None:
-                sds.append(sd)
+                spreads.append((sum(histogram.values()), sd))
     if not item_means:
-        return none("No vendor respondent rated this pillar.")
+        return None
     self_score = sum(m.value for m in item_means) / len(item_means)
-    with_interval = [m for m in item_means if m.low is not None]
-    low = sum(m.low for m in with_interval) / len(with_interval) if with_interval else None
-    high = sum(m.high for m in with_interval) / len(with_interval) if with_interval else None
-    penalty, max_sd = 0.0, max(sds) if sds else 0.0
+    low = sum(m.low for m in item_means) / len(item_means)
+    high = sum(m.high for m in item_means) / len(item_means)
+    penalty, max_sd = 0.0, max((sd for _, sd in spreads), default=0.0)
     rules = settings["consistency"]
+    consistency_p = stats.sd_above_p(spreads, rules["sd_threshold"])
     if spec.get("consistency") and max_sd > rules["sd_threshold"]:
         penalty = min(rules["max_penalty"], (max_sd - rules["sd_threshold"]) *
                       rules["penalty_per_sd"])
+    return (self_score, low, high, min(m.n for m in item_means), penalty, max_sd,
+            consistency_p)
+
+
+def pillar(customers: Counts, vendor: Counts, spec: dict, settings: dict,
+           confidence: float, staff: tuple | None = None) -> Dimension:
+    """staff: staff_ratings(...) when the caller has worked it out already."""
+    staff = staff or staff_ratings(vendor, spec, settings, confidence)
+    if staff is None:
+        return none("No vendor respondent rated this pillar.")
+    self_score, low, high, staff_n, penalty, max_sd, consistency_p = staff
     score = self_score - penalty
-    cap = None
-    evidence = None
+    cap = evidence = None
+    cap_low = cap_high = None
     if spec.get("evidence"):
-        evidence = likert_pomp(stats.mean_t(customers.numeric(spec["evidence"]), confidence,
-                                            1, 5)).value
+        rated = likert_pomp(item_mean(customers, spec["evidence"], 1, 5, confidence))
+        evidence = rated.value
         if evidence is not None:
-            cap = evidence + settings["evidence_margin"]
+            margin = settings["evidence_margin"]
+            cap, cap_low, cap_high = evidence + margin, rated.low + margin, rated.high + margin
     capped = cap is not None and score > cap
     if capped:
         score = cap
     score = max(0.0, min(100.0, score))
 
-    def adjust(x):
-        if x is None:
-            return None
+    def adjust(x, ceiling):
+        # min(self-assessment, cap) over both intervals: the cap's own uncertainty (the
+        # customers' rating) keeps a capped pillar from collapsing to a point.
         x -= penalty
-        return max(0.0, min(x, cap) if cap is not None else x)
+        return max(0.0, min(100.0, min(x, ceiling) if ceiling is not None else x))
 
-    return Dimension(score, adjust(low), adjust(high), min(m.n for m in item_means),
-                     metrics={"penalty": penalty, "max_sd": max_sd},
+    low, high = adjust(low, cap_low), adjust(high, cap_high)
+    return Dimension(score, min(low, score), max(high, score), staff_n,
+                     metrics={"penalty": penalty, "max_sd": max_sd,
+                              "consistency_p": consistency_p},
                      inputs={"self_assessed": round(self_score, 1),
                              "consistency_penalty": round(penalty, 1),
                              "largest_item_sd": round(max_sd, 2),

@@ -1,7 +1,9 @@
 """From per-cell counters to a score report: segments, dimensions, composites, bands,
-suppression, comparisons with Holm correction, quadrants and ranked recommendations.
+suppression (primary and complementary), findings in every segment and cross with Holm
+correction over everything examined, quadrants and recommendations that fire on evidence.
 
-Cost: O(cells x counters) per segment, whatever the number of responses behind the counters.
+Cost: O(cells x counters) per segment, whatever the number of responses behind the counters;
+the number of segments is bounded by the model's `findings` limits.
 """
 
 from __future__ import annotations
@@ -12,12 +14,22 @@ from datetime import datetime, timezone
 
 from shared.cells import parse_cell_key
 
+from shared.instruments import segment_questions
+
 from . import dimensions as dims
-from . import stats
+from . import disclosure, stats
 from .counts import Counts
 from .model import ALIGNMENT_DIMENSIONS, PILLARS, band
 
 OVERALL = "overall"
+
+
+class TooMuchWork(ValueError):
+    """A request would examine or list more than the model's limits allow (answered 422)."""
+
+    def __init__(self, field: str, reason: str):
+        super().__init__(reason)
+        self.field, self.reason = field, reason
 
 
 def _label(filters: dict) -> str:
@@ -25,24 +37,6 @@ def _label(filters: dict) -> str:
         return "All customers"
     return " · ".join(f"{name.replace('_', ' ').capitalize()}: {value.replace('_', ' ')}"
                       for name, value in filters.items())
-
-
-def segment_plan(segments: dict[str, list[str]], customer_names: list[str],
-                 crosses: list[list[str]]) -> list[dict]:
-    """overall, then one segment per attribute value, then every requested cross."""
-    plan = [{}]
-    for name in customer_names:
-        plan += [{name: value} for value in segments.get(name, [])]
-    for cross in crosses:
-        for combo in itertools.product(*(segments.get(name, []) for name in cross)):
-            plan.append(dict(zip(cross, combo)))
-    unique, seen = [], set()
-    for filters in plan:
-        key = tuple(sorted(filters.items()))
-        if key not in seen:
-            seen.add(key)
-            unique.append(filters)
-    return unique
 
 
 def segment_key(filters: dict) -> str:
@@ -62,6 +56,7 @@ class Scorer:
                               for qid, q in questions.items()}
         self.source_labels = self.option_labels.get(model["alignment"]["A4"]["customer_sources"],
                                                     {})
+        self._staff: dict | None = None
 
     def alignment(self, customers: Counts) -> dict[str, dims.Dimension]:
         a, c, v = self.model["alignment"], self.confidence, self.vendor
@@ -77,8 +72,11 @@ class Scorer:
 
     def readiness(self, customers: Counts) -> dict[str, dims.Dimension]:
         r = self.model["readiness"]
-        return {p: dims.pillar(customers, self.vendor, r["pillars"][p], r, self.confidence)
-                for p in PILLARS}
+        if self._staff is None:  # the vendor side is the same for every segment
+            self._staff = {p: dims.staff_ratings(self.vendor, r["pillars"][p], r,
+                                                  self.confidence) for p in PILLARS}
+        return {p: dims.pillar(customers, self.vendor, r["pillars"][p], r, self.confidence,
+                               self._staff[p]) for p in PILLARS}
 
     @staticmethod
     def composite(parts: dict[str, dims.Dimension], weights: dict[str, float]) -> dims.Dimension:
@@ -185,61 +183,331 @@ def _fill(template: str, metrics: dict) -> str:
     return _FIELD.sub(one, template)
 
 
-def _fires(rule: dict, metrics: dict, filters: dict) -> float | None:
-    """The rule's distance past its first threshold if every condition holds, else None."""
-    distance = None
+
+
+# -- which segments a report examines ---------------------------------------------------------
+
+def _universe(cells: list[dict], segments: dict[str, list[str]], names: list[str],
+              limits: dict) -> tuple[dict[str, tuple[dict, frozenset[int]]], int]:
+    """Every non-empty segment (attribute values and their crosses) down to the deepest depth
+    whose segments still fit the model's limit, with the cells each unites. Depends only on the
+    counters, so every request sees (a subset of) the same segments."""
+    attributes = [n for n in sorted(names) if segments.get(n)]
+    allowed = {n: set(segments[n]) for n in attributes}
+    valid = [{n: attrs[n] for n in attributes if attrs.get(n) in allowed[n]} for attrs in cells]
+    universe: dict[str, tuple[dict, set[int]]] = {}
+    depth = 0
+    for d in range(1, min(limits["max_depth"], len(attributes)) + 1):
+        layer: dict[str, tuple[dict, set[int]]] = {}
+        for index, attrs in enumerate(valid):
+            for combo in itertools.combinations(sorted(attrs), d):
+                filters = {k: attrs[k] for k in combo}
+                layer.setdefault(segment_key(filters), (filters, set()))[1].add(index)
+        if len(universe) + len(layer) > limits["max_segments"]:
+            if d == 1:
+                raise TooMuchWork("segments", f"The responses fall in {len(layer)} segment "
+                                  f"values; a report examines at most "
+                                  f"{limits['max_segments']}. Define fewer segment values.")
+            break
+        universe.update(layer)
+        depth = d
+    return {k: (f, frozenset(c)) for k, (f, c) in universe.items()}, depth
+
+
+def _listed(segments: dict[str, list[str]], names: list[str], crosses: list[list[str]],
+            depth: int, limits: dict, also: list[dict] = ()) -> list[dict]:
+    """overall, then one segment per attribute value, then every combination of each cross
+    asked for (the same as before findings existed), then the single segments asked for."""
+    plan = [{}]
+    for name in names:
+        plan += [{name: value} for value in segments.get(name, [])]
+    for filters in also:
+        if len(filters) > max(depth, 1):
+            raise TooMuchWork("segment", f"Segments crossing {len(filters)} attributes are not "
+                              f"available for this survey: at most {depth}.")
+        plan.append(dict(filters))
+    for position, cross in enumerate(crosses):
+        if len(cross) > depth:
+            raise TooMuchWork(f"segment_by.{position}",
+                              f"Crosses of {len(cross)} segments are not available for this "
+                              f"survey: at most {depth} (the model's limit and the number of "
+                              "segment combinations its responses fall in).")
+        combos = 1
+        for name in cross:
+            combos *= len(segments.get(name, []))
+        if len(plan) + combos > limits["max_listed"]:
+            raise TooMuchWork(f"segment_by.{position}",
+                              f"The cross {' x '.join(cross)} has {combos} combinations; a "
+                              f"report lists at most {limits['max_listed']} segments.")
+        for combo in itertools.product(*(segments.get(name, []) for name in cross)):
+            plan.append(dict(zip(cross, combo)))
+    unique, seen = [], set()
+    for filters in plan:
+        key = segment_key(filters)
+        if key not in seen:
+            seen.add(key)
+            unique.append(filters)
+    return unique
+
+
+# -- labels and sentences ---------------------------------------------------------------------
+
+def _reader_label(filters: dict, adjectives: set[str]) -> str:
+    """'Large, long-standing customers'; custom attributes follow: '... with region emea'."""
+    if not filters:
+        return "All customers"
+    words = [filters[k].replace("_", "-") for k in sorted(filters) if k in adjectives]
+    others = [f"{k.replace('_', ' ')} {filters[k].replace('_', ' ')}" for k in sorted(filters)
+              if k not in adjectives]
+    label = ", ".join(words) + (" customers" if words else "customers")
+    if others:
+        label += " with " + " and ".join(others)
+    return label[0].upper() + label[1:]
+
+
+# -- recommendation rules on evidence -------------------------------------------------------------
+
+def _condition_p(cond: dict, metrics: dict, errors: dict) -> float | None:
+    """p-value that the condition does NOT hold (small: it holds with confidence 1 - p)."""
+    value = metrics.get(cond["metric"])
+    if value is None or isinstance(value, str):
+        return None
+    threshold, op = cond["value"], cond["op"]
+    if cond["metric"] == "readiness.consistency_penalty":
+        return metrics.get("readiness.consistency_p", 1.0)  # a test on the staff's spread
+    if cond["metric"] == "alignment.interval_width" or cond["metric"] == "n":
+        holds = {"<": value < threshold, "<=": value <= threshold, ">": value > threshold,
+                 ">=": value >= threshold}[op]
+        return 0.0 if holds else 1.0  # a fact about the sample itself, not an inference
+    below, above = errors.get(cond["metric"], (None, None))
+    se = below if op in (">", ">=") else above
+    if se is None:
+        return None
+    return stats.one_sided_p(value, threshold, op, se)
+
+
+def _rule_p(rule: dict, metrics: dict, errors: dict, filters: dict) -> tuple[float, float] | None:
+    """(p, distance past the first threshold) if the rule applies to this segment, else None.
+    Several conditions must all hold: the largest of their p-values (intersection-union)."""
+    p, distance = 0.0, None
     for cond in rule["when"]:
         if "segment" in cond:
             if filters.get(cond["segment"]) != cond["equals"]:
                 return None
             continue
-        value = metrics.get(cond["metric"])
-        if value is None:
+        cp = _condition_p(cond, metrics, errors)
+        if cp is None:
             return None
-        threshold, op = cond["value"], cond["op"]
-        holds = {"<": value < threshold, "<=": value <= threshold, ">": value > threshold,
-                 ">=": value >= threshold}[op]
-        if not holds:
-            return None
+        p = max(p, cp)
         if distance is None:
-            distance = abs(value - threshold)
-    return distance or 0.0
+            distance = abs(metrics[cond["metric"]] - cond["value"])
+    return p, distance or 0.0
+
+
+def _holm_family(items: list[dict], alpha: float) -> None:
+    """Holm over one family of rule evaluations; sets 'confidence' (1 - adjusted p, with the
+    family's share of alpha scaled back to the report's) and 'fires'."""
+    adjusted = stats.holm([i["p"] for i in items])
+    share = alpha / 2  # two families (vendor-wide and per segment) share the report's alpha
+    for item, p_adj in zip(items, adjusted):
+        p_report = min(1.0, p_adj * alpha / share)
+        item["confidence"] = round(1 - p_report, 4)
+        item["fires"] = p_adj < share
+
+
+def _metrics(scorer: "Scorer", n: int, alignment: dict, composite: dims.Dimension,
+             readiness: dict | None = None, ready: dims.Dimension | None = None
+             ) -> tuple[dict, dict]:
+    """What recommendation rules read, and the standard errors (below, above) of each."""
+    z = stats.z_value(scorer.confidence)
+    metrics: dict = {"n": n}
+    errors: dict = {}
+    for k, d in {**alignment, **(readiness or {})}.items():
+        metrics[k] = d.score
+        if d.score is not None:
+            if d.comparison_se is not None:
+                errors[k] = (d.comparison_se, d.comparison_se)
+            elif d.low is not None:
+                errors[k] = ((d.score - d.low) / z, (d.high - d.score) / z)
+        for name, value in d.metrics.items():
+            metrics.setdefault(name, value)
+        errors.update(d.metric_errors)
+    metrics["alignment"] = composite.score
+    metrics["alignment.interval_width"] = (composite.high - composite.low
+                                           if composite.low is not None else None)
+    if readiness is not None:
+        pillars = scorer.model["readiness"]["pillars"]
+        consistent = [k for k, d in readiness.items()
+                      if pillars[k].get("consistency") and d.score is not None]
+        metrics["readiness"] = ready.score if ready else None
+        metrics["readiness.consistency_penalty"] = max(
+            (d.metrics.get("penalty", 0) for d in readiness.values() if d.score is not None),
+            default=0)
+        metrics["readiness.max_sd"] = max(
+            (readiness[k].metrics.get("max_sd", 0) for k in consistent), default=0)
+        metrics["readiness.consistency_p"] = min(1.0, len(consistent) * min(
+            (readiness[k].metrics.get("consistency_p", 1.0) for k in consistent), default=1.0))
+    return metrics, errors
+
+
+def _comparisons(key: str, mine: tuple, theirs: tuple, rest_n: int, z: float) -> list[dict]:
+    (alignment, composite), (rest_alignment, rest_composite) = mine, theirs
+    pairs = {"alignment": (composite, rest_composite),
+             **{k: (alignment[k], rest_alignment[k]) for k in ALIGNMENT_DIMENSIONS}}
+    out = []
+    for metric, (a, b) in pairs.items():
+        if a.score is None or b.score is None:
+            continue
+        se_a, se_b = a.se, b.se
+        if se_a is None or se_b is None or se_a + se_b <= 0:
+            continue
+        difference = a.score - b.score
+        se = (se_a ** 2 + se_b ** 2) ** 0.5
+        out.append({"segment": key, "metric": metric, "value": a.score, "rest_value": b.score,
+                    "difference": difference,
+                    "interval": [difference - z * se, difference + z * se],
+                    "p": stats.two_sided_p(difference, se), "rest_n": rest_n})
+    return out
+
+
+def _sentence(model: dict, finding: dict, metrics: dict) -> str:
+    templates = model["findings"]["sentences"]
+    label = finding["segment_label"]
+    difference = finding["_difference"]
+    fields = {**metrics, "segment_label": label,
+              "segment_label_lower": label[0].lower() + label[1:],
+              "value": finding["_value"], "rest_value": finding["_rest_value"],
+              "difference": difference, "abs_difference": abs(difference),
+              "direction": "higher" if difference > 0 else "lower",
+              "better_worse": "better" if difference > 0 else "worse",
+              "more_less": "more" if difference > 0 else "less",
+              "title": finding["metric_name"]}
+    return _fill(templates.get(finding["metric"], templates["alignment"]), fields)
+
+
+def _nested(a: dict, b: dict) -> bool:
+    """Whether one segment lies within the other (their filters are nested)."""
+    small, large = (a, b) if len(a) >= len(b) else (b, a)
+    return all(small.get(k) == v for k, v in large.items())
+
+
+def _without_echoes(items: list[dict], same) -> list[dict]:
+    """Ranked items minus those that repeat a higher-ranked one in a nested segment: "small
+    customers" and each "small, <tenure> customers" showing the same gap are one finding."""
+    kept: list[dict] = []
+    for item in items:
+        if not any(same(item, k) and _nested(item["filters"], k["filters"]) for k in kept):
+            kept.append(item)
+    return kept
+
+
+def _headline(model: dict, overall: dict, findings: list[dict]) -> str:
+    if findings:
+        return findings[0]["sentence"]
+    settings = model["findings"]
+    if overall["status"] == "suppressed" or overall["alignment"]["score"] is None:
+        return _fill(settings["too_few"], {"hide_below": model["suppression"]["hide_below"]})
+    alignment = overall["alignment"]
+    match = {"leading": "matches", "aligned": "broadly matches",
+             "developing": "partly matches"}.get(alignment["band"], "does not match")
+    return _fill(settings["no_findings"], {"match": match, "alignment": alignment["score"],
+                                           "alignment_band": alignment["band"]})
 
 
 def build_report(cells: dict[str, dict[str, int]], *, model: dict, customer_definition: dict,
                  segments: dict[str, list[str]], customer_names: list[str],
                  crosses: list[list[str]] = (), survey_id: str | None = None,
-                 explain: bool = False) -> dict:
-    customer_cells = {}
-    vendor_cells = []
-    for key, counters in cells.items():
+                 explain: bool = False, also: list[dict] = ()) -> dict:
+    """also: single segments to list besides the default ones (what explain asks about)."""
+    limits = model["findings"]
+    hide = model["suppression"]["hide_below"]
+    insufficient = model["suppression"]["insufficient_below"]
+    customer_attrs, customer_counters, vendor_cells = [], [], []
+    for key in sorted(cells):
         kind, attributes = parse_cell_key(key)
         if kind == "customer":
-            customer_cells[key] = (attributes, counters)
+            customer_attrs.append(attributes)
+            customer_counters.append(cells[key])
         elif kind == "vendor":
-            vendor_cells.append(counters)
+            vendor_cells.append(cells[key])
+    if len(customer_counters) > limits["max_cells"]:
+        raise TooMuchWork("segments", f"The responses fall in {len(customer_counters)} "
+                          f"segment cells; a report handles at most {limits['max_cells']}. "
+                          "Define fewer segment values.")
     vendor = Counts.merge(vendor_cells)
     scorer = Scorer(model, customer_definition, vendor)
     weights = model["alignment"]["weights"]
-    plan = segment_plan(segments, customer_names, list(crosses))
+    z = stats.z_value(scorer.confidence)
+    adjectives = set(segment_questions(customer_definition))
 
-    def counts_for(filters: dict, inside: bool = True) -> Counts:
-        chosen = [c for attrs, c in customer_cells.values()
-                  if all(attrs.get(k) == v for k, v in filters.items()) == inside]
-        return Counts.merge(chosen)
+    # Which segments exist, which may be published, which are examined.
+    universe, depth = _universe(customer_attrs, segments, customer_names, limits)
+    listed = _listed(segments, customer_names, list(crosses), depth, limits, list(also))
+    everyone = frozenset(range(len(customer_counters)))
+    cell_n = [c.get("n", 0) for c in customer_counters]
+    rows = [disclosure.Row(OVERALL, everyone, 0)] + [
+        disclosure.Row(key, cellset, len(filters)) for key, (filters, cellset) in universe.items()]
+    safe = disclosure.publishable(rows, cell_n, hide)
+    cells_of = {key: cellset for key, (_, cellset) in universe.items()}
+    cells_of[OVERALL] = everyone
+    filters_of = {key: filters for key, (filters, _) in universe.items()}
+    filters_of[OVERALL] = {}
 
-    report_segments, comparisons = [], []
-    for filters in plan:
-        customers = counts_for(filters)
-        entry = {"key": segment_key(filters), "label": _label(filters), "filters": filters,
+    per_cell = [Counts(counters) for counters in customer_counters]  # parsed once
+    merged: dict[frozenset, Counts] = {frozenset(): Counts()}
+
+    def counts_of(key: str) -> Counts:
+        cellset = cells_of.get(key, frozenset())
+        if cellset not in merged:  # each distinct union of cells is merged once
+            merged[cellset] = Counts.combine([per_cell[i] for i in sorted(cellset)])
+        return merged[cellset]
+
+    overall_counts = counts_of(OVERALL)
+    aligned: dict[str, tuple] = {}
+
+    def alignment_of(key: str, customers: Counts | None = None) -> tuple:
+        if key not in aligned:
+            parts = scorer.alignment(customers if customers is not None else counts_of(key))
+            aligned[key] = (parts, scorer.composite(parts, weights))
+        return aligned[key]
+
+    examine_depth = min(limits["depth"], depth)
+    asked = {segment_key(f) for f in listed if len(f) > 1 and f not in also}
+    examined = [key for key, (filters, _) in universe.items()
+                if (len(filters) <= examine_depth or key in asked) and key in safe
+                and insufficient <= counts_of(key).n <= overall_counts.n - insufficient]
+
+    # Every examined segment against the rest of the sample; Holm over all of them.
+    comparisons = []
+    for key in examined:
+        rest = Counts.difference(overall_counts, counts_of(key))
+        comparisons += _comparisons(key, alignment_of(key), alignment_of("rest:" + key, rest),
+                                    rest.n, z)
+    settings = model["comparison"]
+    for c, p_adj in zip(comparisons, stats.holm([c["p"] for c in comparisons])):
+        c["p_adjusted"] = p_adj
+        c["significant"] = p_adj < settings["alpha"] and abs(c["difference"]) >= settings[
+            "min_difference"]
+
+    # Full entries for the listed segments (more are added below for findings).
+    entries: dict[str, dict] = {}
+    rule_inputs: dict[str, tuple] = {}
+
+    def entry_for(filters: dict) -> dict:
+        key = segment_key(filters)
+        customers = counts_of(key)
+        entry = {"key": key, "label": _label(filters), "filters": filters,
                  "status": _status(model, customers.n)}
+        if key != OVERALL and key not in safe:
+            entry["status"] = "suppressed"
         if entry["status"] == "suppressed":
-            entry.update(n=None, note=f"Fewer than {model['suppression']['hide_below']} "
-                                      "responses: not shown, to protect respondents.")
-            report_segments.append(entry)
-            continue
-        alignment = scorer.alignment(customers)
-        composite = scorer.composite(alignment, weights)
+            # One note for both kinds of suppression: telling them apart would tell a reader
+            # which hidden segments have at least `hide` respondents.
+            entry.update(n=None, note=f"Fewer than {hide} responses: not shown, to protect "
+                                      "respondents. Segments from which such a group could be "
+                                      "worked out by subtraction are withheld the same way.")
+            return entry
+        alignment, composite = alignment_of(key)
         readiness = scorer.readiness(customers)
         ready = scorer.composite(readiness, model["readiness"]["weights"])
         titles = {k: model["alignment"][k]["title"] for k in ALIGNMENT_DIMENSIONS}
@@ -251,109 +519,142 @@ def build_report(cells: dict[str, dict[str, int]], *, model: dict, customer_defi
         entry["readiness"] = {**_dimension_json(model, ready, "readiness"),
                               "pillars": {k: {**_dimension_json(model, d, "readiness",
                                                                 pillar_titles[k]),
-                                              **{key: d.inputs.get(key) for key in
+                                              **{name: d.inputs.get(name) for name in
                                                  ("self_assessed", "consistency_penalty",
                                                   "cap", "capped")}}
                                           for k, d in readiness.items()},
                               "vendor_respondents": vendor.n}
-        nps = stats.nps(customers.numeric(model["alignment"]["A6"]["nps_item"]),
-                        scorer.confidence)
-        entry["nps"] = {**nps.as_dict(), "se": _r(stats.nps_se(
-            customers.numeric(model["alignment"]["A6"]["nps_item"])) if nps.n else None)}
+        nps_histogram = customers.numeric(model["alignment"]["A6"]["nps_item"])
+        nps = stats.nps(nps_histogram, scorer.confidence)
+        entry["nps"] = {**nps.as_dict(), "se": _r(stats.nps_se(nps_histogram)
+                                                  if nps.n else None)}
         entry["quadrants"] = _quadrants(alignment["A2"])
         entry["charts"] = _charts(alignment, scorer, model)
         if explain:
             entry["explain"] = {k: {"formula": d.formula, "inputs": d.inputs, "metrics": d.metrics}
                                 for k, d in {**alignment, **readiness}.items()}
-        metrics = {"n": customers.n}
-        for k, d in {**alignment, **readiness}.items():
-            metrics[k] = d.score
-            for name, value in d.metrics.items():
-                metrics.setdefault(name, value)
-        metrics["alignment"] = composite.score
-        metrics["readiness"] = ready.score
-        metrics["alignment.interval_width"] = (composite.high - composite.low
-                                               if composite.low is not None else None)
-        metrics["readiness.consistency_penalty"] = max(
-            (d.metrics.get("penalty", 0) for d in readiness.values() if d.score is not None),
-            default=0)
-        metrics["readiness.max_sd"] = max(
-            (d.metrics.get("max_sd", 0) for k, d in readiness.items()
-             if model["readiness"]["pillars"][k].get("consistency")), default=0)
-        entry["_metrics"] = metrics
-        if filters:
-            rest = counts_for(filters, inside=False)
-            if rest.n >= model["suppression"]["hide_below"]:
-                rest_alignment = scorer.alignment(rest)
-                rest_composite = scorer.composite(rest_alignment, weights)
-                pairs = {"alignment": (composite, rest_composite),
-                         **{k: (alignment[k], rest_alignment[k]) for k in ALIGNMENT_DIMENSIONS}}
-                for metric, (mine, theirs) in pairs.items():
-                    if mine.score is None or theirs.score is None:
-                        continue
-                    se_a, se_b = mine.estimate.se, theirs.estimate.se
-                    if se_a is None or se_b is None:
-                        continue
-                    difference = mine.score - theirs.score
-                    se = (se_a ** 2 + se_b ** 2) ** 0.5
-                    z = stats.z_value(scorer.confidence)
-                    comparisons.append({
-                        "segment": entry["key"], "metric": metric,
-                        "difference": difference, "interval": [difference - z * se,
-                                                               difference + z * se],
-                        "p": stats.two_sided_p(difference, se), "rest_n": rest.n})
-        report_segments.append(entry)
+        rule_inputs[key] = _metrics(scorer, customers.n, alignment, composite, readiness, ready)
+        return entry
 
-    # Holm across every comparison the report makes.
-    adjusted = stats.holm([c["p"] for c in comparisons])
-    settings = model["comparison"]
+    for filters in listed:
+        entry = entry_for(filters)
+        entries[entry["key"]] = entry
+
+    # Recommendation rules, on evidence: every listed and every examined segment.
+    for key in examined:
+        if key not in rule_inputs:
+            rule_inputs[key] = _metrics(scorer, counts_of(key).n, *alignment_of(key))
+    vendor_family, segment_family, facts = [], [], []
+    for key, (metrics, errors) in rule_inputs.items():
+        entry = entries.get(key)
+        status = entry["status"] if entry else _status(model, metrics["n"])
+        filters = filters_of.get(key, entry["filters"] if entry else {})
+        for rule in model["recommendations"]:
+            scope = rule.get("scope")
+            if (scope == "overall" and filters) or (scope == "segments" and not filters):
+                continue
+            is_fact = rule["id"] == "collect-more"
+            if is_fact and key not in entries:
+                continue  # "collect more" speaks to segments the reader looks at
+            if status == "insufficient" and not is_fact:
+                continue
+            evaluated = _rule_p(rule, metrics, errors, filters)
+            if evaluated is None:
+                continue
+            item = {"rule": rule, "key": key, "filters": filters, "p": evaluated[0],
+                    "distance": evaluated[1], "metrics": metrics}
+            family = facts if is_fact else vendor_family if scope == "overall" else segment_family
+            family.append(item)
+    _holm_family(vendor_family, settings["alpha"])
+    _holm_family(segment_family, settings["alpha"])
+    for item in facts:
+        item["confidence"], item["fires"] = 1.0, item["p"] == 0.0
+    ranked = []
+    for item in vendor_family + segment_family + facts:
+        if not item["fires"]:
+            continue
+        rule, metrics = item["rule"], item["metrics"]
+        ranked.append({
+            "id": rule["id"], "segment": item["key"],
+            "segment_label": _label(item["filters"]), "title": rule["title"],
+            "action": _fill(rule["action"], metrics), "evidence": _fill(rule["evidence"], metrics),
+            "rank_score": round((rule["priority"] * 10 + min(item["distance"], 100) / 10)
+                                * item["confidence"], 2),
+            "confidence": item["confidence"], "filters": item["filters"]})
+    ranked.sort(key=lambda r: (-r["rank_score"], r["segment"].count("|"), r["segment"], r["id"]))
+    ranked = _without_echoes(ranked, lambda a, b: a["id"] == b["id"])
+    for r in ranked:
+        r.pop("filters")
+
+    # Findings: significant differences, ranked by gap x importance x confidence.
+    importance = {**weights, "alignment": limits["composite_importance"]}
+    titles = {k: model["alignment"][k]["title"] for k in ALIGNMENT_DIMENSIONS}
+    titles["alignment"] = "Alignment"
+    families = limits["metric_families"]
+    findings = []
+    for c in comparisons:
+        if not c["significant"]:
+            continue
+        key = c["segment"]
+        filters = filters_of[key]
+        confidence = 1 - c["p_adjusted"]
+        backing = next((r["id"] for r in ranked if r["segment"] == key and any(
+            cond.get("metric") == c["metric"] or any(
+                str(cond.get("metric", "")).startswith(prefix)
+                for prefix in families.get(c["metric"], []))
+            for cond in next(rule["when"] for rule in model["recommendations"]
+                             if rule["id"] == r["id"]))), None)
+        finding = {"segment": key, "segment_label": _reader_label(filters, adjectives),
+                   "filters": filters, "metric": c["metric"], "metric_name": titles[c["metric"]],
+                   "value": _r(c["value"]), "rest_value": _r(c["rest_value"]),
+                   "difference": _r(c["difference"]),
+                   "interval": [_r(c["interval"][0]), _r(c["interval"][1])],
+                   "p_adjusted": round(c["p_adjusted"], 4), "n": counts_of(key).n,
+                   "rest_n": c["rest_n"],
+                   "priority": round(abs(c["difference"]) * importance[c["metric"]]
+                                     * confidence, 2),
+                   "recommendation": backing,
+                   "_value": c["value"], "_rest_value": c["rest_value"],
+                   "_difference": c["difference"]}
+        finding["sentence"] = _sentence(model, finding, rule_inputs[key][0])
+        findings.append(finding)
+    findings.sort(key=lambda f: (-f["priority"], len(f["filters"]), f["segment"], f["metric"]))
+    findings = _without_echoes(findings, lambda a, b: a["metric"] == b["metric"] and (
+        a["_difference"] > 0) == (b["_difference"] > 0))[:limits["max_findings"]]
+    for f in findings:
+        for private in ("_value", "_rest_value", "_difference"):
+            f.pop(private)
+
+    # Segments that carry a finding or a recommendation are shown too.
+    for key in [f["segment"] for f in findings] + [r["segment"] for r in ranked]:
+        if key not in entries:
+            entries[key] = entry_for(filters_of[key])
     by_segment: dict[str, list] = {}
-    for c, p_adj in zip(comparisons, adjusted):
-        c["p_adjusted"] = p_adj
-        c["significant"] = p_adj < settings["alpha"] and abs(c["difference"]) >= settings[
-            "min_difference"]
+    for c in comparisons:
         by_segment.setdefault(c["segment"], []).append({
             "metric": c["metric"], "difference": _r(c["difference"]),
             "interval": [_r(c["interval"][0]), _r(c["interval"][1])],
-            "p_adjusted": round(p_adj, 4), "significant": c["significant"],
+            "p_adjusted": round(c["p_adjusted"], 4), "significant": c["significant"],
             "rest_n": c["rest_n"]})
-
-    ranked = []
-    for entry in report_segments:
+    for entry in entries.values():
         entry["comparisons"] = by_segment.get(entry["key"], [])
-        metrics = entry.pop("_metrics", None)
-        entry["recommendations"] = []
-        if metrics is None:
-            continue
-        for rule in model["recommendations"]:
-            scope = rule.get("scope")
-            if (scope == "overall" and entry["filters"]) or (scope == "segments"
-                                                             and not entry["filters"]):
-                continue
-            if entry["status"] == "insufficient" and rule["id"] != "collect-more":
-                continue
-            distance = _fires(rule, metrics, entry["filters"])
-            if distance is None:
-                continue
-            rec = {"id": rule["id"], "segment": entry["key"], "segment_label": entry["label"],
-                   "title": rule["title"], "action": _fill(rule["action"], metrics),
-                   "evidence": _fill(rule["evidence"], metrics),
-                   "rank_score": round(rule["priority"] * 10 + min(distance, 100) / 10, 2)}
-            entry["recommendations"].append(rec)
-            ranked.append(rec)
-        entry["recommendations"].sort(key=lambda r: -r["rank_score"])
-    ranked.sort(key=lambda r: -r["rank_score"])
+        entry["recommendations"] = [r for r in ranked if r["segment"] == entry["key"]]
 
+    report_segments = list(entries.values())
     overall = report_segments[0]
     return {
         "survey_id": survey_id,
         "model": {"id": model["id"], "version": model["version"]},
         "generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "responses": {"customer": sum(c.get("n", 0) for _, c in customer_cells.values()),
-                      "vendor": vendor.n},
+        "responses": {"customer": overall_counts.n, "vendor": vendor.n},
         "weights": {"alignment": weights, "readiness": model["readiness"]["weights"]},
         "bands": model["bands"],
         "suppression": model["suppression"],
+        "headline": _headline(model, overall, findings),
+        "findings": findings,
+        "examined": {"segments": len(examined), "comparisons": len(comparisons),
+                     "depth": examine_depth, "error_control": "holm",
+                     "alpha": settings["alpha"]},
         "overall": overall,
         "segments": report_segments,
         "recommendations": ranked,

@@ -61,6 +61,21 @@ class ModelSchema(ma.Schema):
         for key in ("hide_below", "insufficient_below", "low_confidence_below"):
             if key not in data["suppression"]:
                 raise ma.ValidationError(f"suppression.{key} is missing")
+        findings = data.get("findings")
+        if not isinstance(findings, dict):
+            raise ma.ValidationError("findings (depth, limits, sentences) is missing")
+        for key in ("depth", "max_depth", "max_segments", "max_cells", "max_listed",
+                    "max_findings", "composite_importance", "metric_families", "sentences",
+                    "no_findings", "too_few"):
+            if key not in findings:
+                raise ma.ValidationError(f"findings.{key} is missing")
+        if not 1 <= findings["depth"] <= findings["max_depth"] <= 4:
+            raise ma.ValidationError("findings.depth must be 1..max_depth, and max_depth <= 4: "
+                                     "every extra depth multiplies the comparisons")
+        missing = [d for d in ("alignment",) + ALIGNMENT_DIMENSIONS
+                   if d not in findings["sentences"]]
+        if missing:
+            raise ma.ValidationError(f"findings.sentences is missing {missing}")
 
 
 @lru_cache(maxsize=8)

@@ -1,5 +1,8 @@
 """Statistics on histograms: every item is discrete, so a {value: count} histogram is all a
-mean, median, share, NPS or variance needs. Intervals are two-sided at the model's confidence."""
+mean, median, share, NPS or variance needs. Intervals are two-sided at the model's confidence.
+
+No interval has zero width on a finite sample: shares use Wilson's score interval, means on a
+bounded scale add one pseudo-observation at each end of the scale (a weak prior), medians widen by half the answer scale's unit (answers are whole numbers)."""
 
 from __future__ import annotations
 
@@ -43,7 +46,7 @@ def z_value(confidence: float) -> float:
 
 
 @lru_cache(maxsize=8192)
-def t_quantile(confidence: float, df: int) -> float:
+def t_quantile(confidence: float, df: float) -> float:
     return float(sp.t.ppf(0.5 + confidence / 2, df))
 
 
@@ -94,6 +97,33 @@ def mean_t(histogram: dict, confidence: float = 0.95, low: float | None = None,
     return Estimate(mean, lo, hi, n)
 
 
+def bounded_mean(histogram: dict, low: float, high: float,
+                 confidence: float = 0.95) -> Estimate:
+    """Mean of answers on [low, high] with an interval that stays honest for small samples.
+
+    One pseudo-observation is added at each end of the scale (for a 0/1 item the centre is
+    Laplace's rule of succession, (x + 1) / (n + 2)); the interval is centre +- z x the
+    standard error of the augmented sample (n + 2 observations, variance over n + 1), clipped
+    to the scale and widened to hold the sample mean. Five identical answers therefore get a
+    wide interval, never a point; for large n it is the usual interval for a mean."""
+    n = total = squares = 0
+    for v, c in histogram.items():
+        n += c
+        total += v * c
+        squares += v * v * c
+    if n == 0:
+        return EMPTY
+    mean = total / n
+    size = n + 2
+    centre = (total + low + high) / size
+    # sum of squared deviations from the centre, over the answers and the two pseudo-answers
+    spread = max(0.0, squares + low * low + high * high - size * centre * centre) / (size - 1)
+    half = z_value(confidence) * math.sqrt(spread / size)
+    lo = max(low, min(mean, centre - half))
+    hi = min(high, max(mean, centre + half))
+    return Estimate(mean, lo, hi, n)
+
+
 def sample_sd(histogram: dict) -> float | None:
     n = sum(histogram.values())
     if n < 2:
@@ -107,10 +137,13 @@ def _value_at_rank(values: np.ndarray, cumulative: np.ndarray, rank: int) -> flo
     return float(values[int(np.searchsorted(cumulative, rank))])
 
 
-def median_ci(histogram: dict, confidence: float = 0.95) -> Estimate:
+def median_ci(histogram: dict, confidence: float = 0.95, unit: float = 1.0,
+              scale: tuple[float, float] | None = None) -> Estimate:
     """Median (mean of the two middle observations when n is even) with the distribution-free
     interval between order statistics: ranks l and n - l + 1, l the largest with
-    P(Binomial(n, 1/2) < l) <= (1 - confidence) / 2."""
+    P(Binomial(n, 1/2) < l) <= (1 - confidence) / 2, widened by half the answers' unit (a
+    whole-number answer v stands for [v - unit/2, v + unit/2]; without this, tied answers give
+    a zero-width interval) and clipped to the scale when given."""
     values, counts = histogram_arrays(histogram)
     n = int(counts.sum())
     if n == 0:
@@ -124,20 +157,20 @@ def median_ci(histogram: dict, confidence: float = 0.95) -> Estimate:
         high = _value_at_rank(values, cumulative, n - l + 1)
     else:  # too few observations for any order statistic to reach the confidence
         low, high = float(values[0]), float(values[-1])
+    low, high = low - unit / 2, high + unit / 2
+    if scale is not None:
+        low, high = max(scale[0], low), min(scale[1], high)
     return Estimate(middle, low, high, n)
 
 
 def nps(histogram: dict, confidence: float = 0.95) -> Estimate:
-    """Net promoter score on -100..100 with SE = 100 sqrt((p + d - (p - d)^2) / n)."""
-    n = sum(histogram.values())
-    if n == 0:
-        return EMPTY
-    p = sum(c for v, c in histogram.items() if v >= 9) / n
-    d = sum(c for v, c in histogram.items() if v <= 6) / n
-    score = 100 * (p - d)
-    se = 100 * math.sqrt(max(0.0, p + d - (p - d) ** 2) / n)
-    half = z_value(confidence) * se
-    return Estimate(score, max(-100.0, score - half), min(100.0, score + half), n)
+    """Net promoter score on -100..100: the mean of +100 (promoters, 9-10), 0 (passives) and
+    -100 (detractors), with bounded_mean's interval (pseudo-answers at -100 and +100), so
+    seven promoters out of seven do not give 100-100. nps_se is the textbook standard error."""
+    recoded = {100: sum(c for v, c in histogram.items() if v >= 9),
+               0: sum(c for v, c in histogram.items() if 7 <= v <= 8),
+               -100: sum(c for v, c in histogram.items() if v <= 6)}
+    return bounded_mean({v: c for v, c in recoded.items() if c}, -100, 100, confidence)
 
 
 def nps_se(histogram: dict) -> float:
@@ -157,6 +190,29 @@ def holm(p_values: list[float]) -> list[float]:
         running = max(running, min(1.0, (m - rank) * p_values[i]))
         adjusted[i] = running
     return adjusted
+
+
+def one_sided_p(value: float, threshold: float, op: str, se: float) -> float:
+    """p-value of "value op threshold does NOT hold" (a normal test): small p means the
+    condition holds with confidence 1 - p."""
+    if se <= 0:
+        se = 1e-9
+    distance = value - threshold if op in (">", ">=") else threshold - value
+    return 0.5 * math.erfc(distance / se / math.sqrt(2))
+
+
+@lru_cache(maxsize=4096)
+def _chi2_sf(statistic: float, df: int) -> float:
+    return float(sp.chi2.sf(statistic, df))
+
+
+def sd_above_p(samples: list[tuple[int, float]], threshold: float) -> float:
+    """p-value of "no item's standard deviation exceeds threshold" from several items' (n, s):
+    the smallest one-sided chi-square p ((n - 1) s^2 / threshold^2 on n - 1 degrees of freedom),
+    Bonferroni-multiplied by the number of items."""
+    ps = [_chi2_sf(round((n - 1) * sd * sd / (threshold * threshold), 9), n - 1)
+          for n, sd in samples if n >= 2]
+    return min(1.0, len(ps) * min(ps)) if ps else 1.0
 
 
 def two_sided_p(difference: float, se: float) -> float:
