@@ -35,6 +35,7 @@ def site(settings, tenant):
     h = tenant.headers()
     survey = client.post("/v1/surveys", json={
         "name": "How Acme's customers buy", "segments": {"region": ["emea", "americas"]},
+        "customer_instrument": {"id": "how-you-buy", "version": 1},  # v1: the long original
         "branding": {"vendor_name": "Acme Analytics", "accent_color": "#0b7285"},
         "settings": {"anonymous_link": True}}, headers=h).get_json()
     client.post(f"/v1/surveys/{survey['id']}/open", headers=h)

@@ -9,6 +9,9 @@ import re
 import survey_api
 
 
+V1 = {"customer_instrument": {"id": "how-you-buy", "version": 1}}  # v1 answers
+
+
 def _token(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
@@ -80,7 +83,7 @@ def test_anonymous_links_are_off_unless_enabled_and_stop_repeat_answers(client, 
                                                                         open_survey, app):
     assert client.get(f"/a/{open_survey['id']}").status_code == 404
     h = tenant.headers()
-    survey = client.post("/v1/surveys", json={"name": "open door",
+    survey = client.post("/v1/surveys", json={"name": "open door", **V1,
                                               "settings": {"anonymous_link": True}},
                          headers=h).get_json()
     client.post(f"/v1/surveys/{survey['id']}/open", headers=h)
