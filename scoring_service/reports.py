@@ -9,7 +9,7 @@ from shared.instruments import segment_names, segment_questions, validator_for
 from shared.storage import Instrument, Store
 
 from .scoring.engine import build_report
-from .scoring.model import load_model
+from .scoring.model import model_for
 
 
 class ReportError(Exception):
@@ -45,7 +45,7 @@ def survey_report(store: Store, org_id: str, survey_id: str, segment_by: list[st
                                    survey.vendor_instrument["version"])
     names = segment_names(customer.definition, vendor.definition, list(survey.segments))
     report = build_report(
-        store.aggregates.for_survey(survey.id), model=load_model(),
+        store.aggregates.for_survey(survey.id), model=model_for(customer),
         customer_definition=customer.definition, segments=survey.segments,
         customer_names=names["customer"], crosses=_crosses(segment_by, names["customer"]),
         survey_id=survey.id, explain=explain)
@@ -83,7 +83,7 @@ def stateless_report(customer: Instrument, vendor: Instrument, body: dict) -> di
             cells.setdefault(key, Counter()).update(counters)
     if errors:
         raise ReportError(422, f"{len(errors)} field(s) are invalid.", errors)
-    report = build_report({k: dict(v) for k, v in cells.items()}, model=load_model(),
+    report = build_report({k: dict(v) for k, v in cells.items()}, model=model_for(customer),
                           customer_definition=customer.definition, segments=segments,
                           customer_names=names["customer"],
                           crosses=_crosses(body.get("segment_by") or [], names["customer"]))
