@@ -193,9 +193,15 @@ def _options_from_error(question: dict, source: dict | None, source_id: str) -> 
 CONDITION_KEYS = ("in", "not_in", "min", "max", "answered")
 
 
-def condition_errors(condition, earlier: dict[str, dict], path: str = "") -> list[tuple]:
+MAX_CONDITION_DEPTH = 5
+
+
+def condition_errors(condition, earlier: dict[str, dict], path: str = "",
+                     depth: int = 0) -> list[tuple]:
     """(path, reason) for everything wrong with a condition; earlier holds the questions
     asked before the one it guards."""
+    if depth > MAX_CONDITION_DEPTH:
+        return [(path, f"Nest all / any at most {MAX_CONDITION_DEPTH} deep.")]
     if not isinstance(condition, dict) or not condition:
         return [(path, "A condition is an object such as {\"question\": \"q\", \"in\": [1]}.")]
     for joiner in ("all", "any"):
@@ -205,7 +211,7 @@ def condition_errors(condition, earlier: dict[str, dict], path: str = "") -> lis
                 return [(path, f"{joiner!r} takes a non-empty list of conditions, alone.")]
             found = []
             for i, part in enumerate(parts):
-                found += condition_errors(part, earlier, _join(path, joiner, i))
+                found += condition_errors(part, earlier, _join(path, joiner, i), depth + 1)
             return found
     qid = condition.get("question")
     unknown = sorted(set(condition) - {"question", *CONDITION_KEYS})

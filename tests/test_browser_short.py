@@ -116,6 +116,9 @@ def test_a_median_customer_answers_25_questions_on_pages_under_three_phone_scree
                "nps": 8, "job_problem_value": ["pricing", "demo"]}
     seen = _walk(page, answers, "short-median")
     # The end page: what happens next, the way back to the vendor, the contact.
+    shoot(page, "short-thanks-390")
+    page.set_viewport_size({"width": 1280, "height": PHONE_SCREEN})
+    shoot(page, "short-thanks-1280")
     assert page.locator("h2", has_text="What happens next").is_visible()
     assert page.locator("a[href='https://acme.example/']").inner_text() == \
         "Go to Acme Analytics’s website"
@@ -196,6 +199,7 @@ def test_going_back_to_make_a_job_unimportant_drops_what_it_had_asked(browser, s
     context, page = _page(browser, 1280)
     page.goto(invitation["url"])
     assert page.locator(".welcome-back h2").inner_text() == "Welcome back"
+    shoot(page, "short-welcome-back-1280")
     assert page.locator("h1").inner_text() == "Information and timing"
     page.goto(invitation["url"] + "?page=2")
     page.locator("input[name=job_problem_importance][value='2']").check()
@@ -289,6 +293,7 @@ def test_axe_finds_nothing_serious_on_the_short_survey_at_three_widths(browser, 
         if step == 0:
             next_page(page)  # the error state, scanned on the next round
             assert page.locator(".error-summary").is_visible()
+            page.set_viewport_size({"width": 390, "height": PHONE_SCREEN})
             shoot(page, "short-errors-390")
             continue
         fill_page(page, answers)

@@ -155,6 +155,7 @@ def test_import_applies_the_same_rule(runner, app, client, tenant, v2_survey, tm
     rng = random.Random(9)
     rows = [complete_answers(V2, rng, job_consensus_importance=2) for _ in range(3)]
     rows[1]["job_consensus_value"] = ["demo"]
+    rows[2]["first_contact_percent"] = "not_sure"  # as the export writes it
     columns = ["submission_id"] + list(questions_of(V2))
     source = tmp_path / "v2.csv"
     with source.open("w", newline="") as f:
@@ -168,6 +169,15 @@ def test_import_applies_the_same_rule(runner, app, client, tenant, v2_survey, tm
     rejects = list(csv.DictReader((tmp_path / "v2.csv.rejects.csv").open()))
     assert [(r["submission_id"], r["field"]) for r in rejects] == [
         ("i1", "answers.job_consensus_value")]
+    with app.app_context():
+        from shared.web import get_store
+
+        stored = {r.submission_id: r for r in get_store().responses.iter_survey(v2_survey["id"])}
+        assert stored["i2"].answers["first_contact_percent"] == "not_sure"
+        cells = get_store().aggregates.for_survey(v2_survey["id"]).values()
+        # "Not sure" is counted apart: the scores read only the numbers given.
+        assert sum(c.get("first_contact_percent#not_sure", 0) for c in cells) == 1
+        assert sum(c.get("first_contact_percent#answered", 0) for c in cells) == 1
 
 
 # -- scores: a question skipped by design is not a non-response -------------------------------

@@ -162,15 +162,15 @@ def check_page(instrument, questions: list[dict], answers: dict, *, enforce_requ
     errors = [{"field": e["field"].split(".", 1)[1], "reason": e["reason"]} for e in problems
               if e["field"].split(".", 1)[1] in mine]
     clean = {k: v for k, v in clean.items() if k in mine}
-    if enforce_required:
-        for segment in segments:
-            if not answers.get(f"segment:{segment['name']}"):
-                errors.append({"field": f"segment__{segment['name']}",
-                               "reason": "Please choose an answer."})
+    if enforce_required:  # in the order the page shows them: its questions, then segments
         for q in questions:
             if q.get("required") and q["id"] not in clean and not any(
                     e["field"] == q["id"] for e in errors):
                 errors.append({"field": q["id"], "reason": _required_message(q)})
+        for segment in segments:
+            if not answers.get(f"segment:{segment['name']}"):
+                errors.append({"field": f"segment__{segment['name']}",
+                               "reason": "Please choose an answer."})
     return clean, errors
 
 
