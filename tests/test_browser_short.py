@@ -116,6 +116,7 @@ def test_a_median_customer_answers_25_questions_on_pages_under_three_phone_scree
                "nps": 8, "job_problem_value": ["pricing", "demo"]}
     seen = _walk(page, answers, "short-median")
     # The end page: what happens next, the way back to the vendor, the contact.
+    page.set_viewport_size({"width": 390, "height": PHONE_SCREEN})
     shoot(page, "short-thanks-390")
     page.set_viewport_size({"width": 1280, "height": PHONE_SCREEN})
     shoot(page, "short-thanks-1280")
@@ -300,3 +301,19 @@ def test_axe_finds_nothing_serious_on_the_short_survey_at_three_widths(browser, 
         next_page(page)
     context.close()
     assert problems == []
+
+
+def test_keyboard_alone_finishes_the_short_survey(browser, site):
+    from .test_browser import _keyboard_fill
+
+    invitation = site["invite"](tenure="new", size="small")  # region asked on page 1
+    context, page = _page(browser, 390)
+    page.goto(invitation["url"])
+    for _ in range(8):
+        if page.locator("h1", has_text="Thank you").count():
+            break
+        _keyboard_fill(page)
+    assert page.locator("h1", has_text="Thank you").is_visible()
+    context.close()
+    [stored] = site["responses"]()
+    assert stored["complete"] and stored["attributes"]["region"] == "americas"

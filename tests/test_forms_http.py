@@ -126,3 +126,21 @@ def test_anonymous_links_are_rate_limited(settings, tenant):
     client.post(f"/v1/surveys/{survey['id']}/open", headers=h)
     codes = [client.get(f"/a/{survey['id']}").status_code for _ in range(5)]
     assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]
+
+
+def test_without_branding_the_organization_is_named_and_the_internal_name_never_shown(
+        client, tenant):
+    h = tenant.headers()
+    survey = client.post("/v1/surveys", json={"name": "Q1 buyers (internal)"},
+                         headers=h).get_json()
+    client.post(f"/v1/surveys/{survey['id']}/open", headers=h)
+    html = client.get(_path(_invite(client, survey, h)["url"])).get_data(as_text=True)
+    organization = tenant.org.name
+    assert f'<span class="vendor">{organization}</span>' in html
+    assert "How your company buys" in html  # the neutral public title
+    assert "Q1 buyers" not in html and ">Survey<" not in html
+    assert f"{organization} wants to understand" in html  # never "the vendor wants"
+    staff = client.get(_path(client.get(f"/v1/surveys/{survey['id']}/links", headers=h)
+                             .get_json()["staff"])).get_data(as_text=True)
+    assert f"How {organization} sells: a staff self-assessment" in staff
+    assert "can read each person&#39;s answers" in staff
