@@ -2,12 +2,16 @@
 JavaScript (which only adds a character counter and a slider).
 
 Three kinds of link lead here:
-  /s/<token>      an invitation: single-use, carries segment attributes (not asked again)
+  /s/<token>      an invitation: single-use, carries segment attributes (not asked again;
+                  the survey's custom segments it does not carry are asked on the first page)
   /a/<survey_id>  the anonymous link, when the survey allows it (rate-limited)
   /staff/<token>  the vendor-staff self-assessment link (a signed token per survey)
 
 Every page saves: answers are stored as a partial response (not scored) on each Next or Back,
-so reopening the link resumes; the response counts once the last page is submitted.
+so reopening the link resumes; the response counts once the last page is submitted. Which pages
+and questions show depends on the answers so far (display conditions, see shared/instruments.py):
+pages are recomputed from the saved answers on every request and named by a stable key, and an
+answer that a changed earlier answer now hides is dropped.
 
 Duplicate protection on anonymous links: a signed cookie remembers the draft and the
 completion, and a fingerprint (keyed hash of survey, client address, user agent and language)
@@ -28,12 +32,12 @@ from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from shared import ids
+from shared.instruments import validator_for
 from shared.web import get_store
 
 from ..errors import Invalid
 from ..invitations.domain import is_expired
 from ..responses.domain import context_for, ingest_prepared, prepare
-from shared.instruments import validator_for
 from . import domain
 
 bp = Blueprint("forms", __name__, template_folder="../templates",
