@@ -65,7 +65,8 @@ def _measure(page) -> dict:
         height: document.documentElement.scrollHeight,
         width: document.documentElement.scrollWidth,
         questions: document.querySelectorAll('form .question').length,
-        title: document.querySelector('h1').innerText})""")
+        title: document.querySelector('h1').innerText,
+        step: (document.querySelector('.step') || {}).innerText})""")
 
 
 def _walk(page, answers: dict, name: str, widths=(390, 1280)) -> list[dict]:
@@ -130,6 +131,9 @@ def test_a_median_customer_answers_25_questions_on_pages_under_three_phone_scree
                       "The later part of buying", "What you want from a supplier",
                       "Information and timing", "Your experience with Acme Analytics"]
     assert sum(s["questions"] for s in seen) == 25
+    # Pages still waiting on an answer are announced, so the count only shrinks.
+    assert [s["step"] for s in seen] == ["Step 1 of 7", "Step 2 of 7", "Step 3 of 7",
+                                         "Step 4 of 7", "Step 5 of 7", "Step 6 of 6"]
     assert [s["questions"] for s in seen][3] == 2  # wanted: only the two important jobs
     assert max(s["height"] for s in seen) <= 3 * PHONE_SCREEN, seen
     assert all(s["width"] <= 390 for s in seen)  # nothing wider than the phone

@@ -195,6 +195,24 @@ def resume_page(pages: list[Page], answers: dict, attributes: dict | None = None
     return len(pages)
 
 
+def expected_page_count(definition: dict, pages: list[Page], answers: dict,
+                        known_attributes: dict) -> int:
+    """How many pages to announce: those shown, plus those still waiting on an answer not given
+    yet (a count that can only shrink as the respondent goes is kinder than one that grows)."""
+    shown = {p.key for p in pages}
+    conditions = conditions_of(definition)
+    waiting = 0
+    for key, _, part in chunks(definition):
+        if key in shown:
+            continue
+        if any(q["id"] in conditions and not (q.get("segment") and q["segment"] in
+                                              known_attributes)
+               and any(r not in answers for r in condition_questions(conditions[q["id"]]))
+               for q in part):
+            waiting += 1
+    return len(pages) + waiting
+
+
 # Rough time to answer, in seconds, by kind of question (reading included): what the progress
 # line's "about N minutes left" adds up.
 SECONDS = {"single_choice": 9, "likert_5": 6, "scale_0_10": 6, "percent": 12,

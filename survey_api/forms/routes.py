@@ -280,6 +280,7 @@ def _form(survey, kind: str, submission_id: str, *, self_url: str, invitation=No
         action_url=self_url, intro=text(definition.get("intro", "")),
         blocks=domain.layout(shown.questions), welcome_back=welcome_back,
         minutes_left=domain.minutes_left(instrument, pages, shown.number, answers),
+        page_count=domain.expected_page_count(definition, pages, answers, known),
         who_sees=domain.who_sees(kind, vendor), options_for=lambda q: domain.options_for(
             q, shown_answers), segment_question=domain.segment_question,
         segment_label=domain.segment_label, ranks=domain._ranks), status
