@@ -90,6 +90,7 @@ def test_anonymous_links_are_off_unless_enabled_and_stop_repeat_answers(client, 
     path = f"/a/{survey['id']}"
     from .factories import builtin, complete_answers
     answers = complete_answers(builtin("how-you-buy"))
+    answers["top_sources"] = answers["info_sources"][:3]  # the form ranks only what is ticked
     from survey_api.forms.domain import pages_for
     pages = pages_for(builtin("how-you-buy"), {})
     for page in pages:
@@ -144,3 +145,18 @@ def test_without_branding_the_organization_is_named_and_the_internal_name_never_
                              .get_json()["staff"])).get_data(as_text=True)
     assert f"How {organization} sells: a staff self-assessment" in staff
     assert "can read each person&#39;s answers" in staff
+
+
+def test_the_form_ranks_only_sources_ticked_on_the_same_page(client, tenant, open_survey):
+    invitation = _invite(client, open_survey, tenant.headers(), tenure="new", size="small",
+                         region="emea")
+    path = _path(invitation["url"])
+    html = client.get(path + "?page=6").get_data(as_text=True)
+    assert 'data-rank-from="info_sources"' in html  # v1: same options on the same page
+    data = {"csrf_token": _token(html), "page": "6", "action": "next",
+            "info_sources": ["search", "peers"], "top_sources__rank1": "events"}
+    refused = client.post(path, data=data)
+    assert refused.status_code == 422
+    assert "Place only options you ticked above." in refused.get_data(as_text=True)
+    data["top_sources__rank1"] = "peers"
+    assert client.post(path, data=data).status_code == 303

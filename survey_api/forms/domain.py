@@ -114,8 +114,13 @@ def read_page(questions: list[dict], form, segments: tuple = ()) -> tuple[dict, 
         elif kind == "ranking":
             ranked = [form.get(f"{qid}__rank{i}", "") for i in range(1, _ranks(q) + 1)]
             ranked = [v for v in ranked if v]
+            source = rank_sources(questions).get(qid)
+            ticked = set(form.getlist(source)) if source else None
             if len(set(ranked)) != len(ranked):
                 errors.append({"field": qid, "reason": "Each option can be placed only once."})
+                answers[qid] = None
+            elif ticked is not None and not set(ranked) <= ticked:
+                errors.append({"field": qid, "reason": "Place only options you ticked above."})
                 answers[qid] = None
             else:
                 answers[qid] = ranked or None
@@ -323,6 +328,24 @@ def layout(questions: list[dict]) -> list[dict]:
             out += [{"kind": "question", "questions": [q]} for q in block["questions"]]
         else:
             out.append(block)
+    return out
+
+
+def rank_sources(questions: list[dict]) -> dict[str, str]:
+    """Ranking id -> the multiple choice on the same page it ranks from: named by options_from,
+    or (instruments written before options_from, such as how-you-buy v1) an earlier question
+    on the page offering the same options. The page's script then offers only what is ticked,
+    and read_page refuses anything else."""
+    out = {}
+    for position, q in enumerate(questions):
+        if q["type"] != "ranking":
+            continue
+        values = {o["value"] for o in q["options"]}
+        for earlier in questions[:position]:
+            if earlier["id"] == q.get("options_from") or (
+                    not q.get("options_from") and earlier["type"] == "multiple_choice"
+                    and {o["value"] for o in earlier["options"]} == values):
+                out[q["id"]] = earlier["id"]
     return out
 
 

@@ -279,6 +279,7 @@ def _form(survey, kind: str, submission_id: str, *, self_url: str, invitation=No
         question_text=question_text, text=text, csrf_token=generate_csrf(),
         action_url=self_url, intro=text(definition.get("intro", "")),
         blocks=domain.layout(shown.questions), welcome_back=welcome_back,
+        rank_from=domain.rank_sources(shown.questions),
         minutes_left=domain.minutes_left(instrument, pages, shown.number, answers),
         page_count=domain.expected_page_count(definition, pages, answers, known),
         who_sees=domain.who_sees(kind, vendor), options_for=lambda q: domain.options_for(

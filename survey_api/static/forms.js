@@ -36,6 +36,21 @@
     var unit = number.parentNode.querySelector("span[aria-hidden]");
     number.parentNode.insertBefore(slider, unit ? unit.nextSibling : null);
   });
+  // A ranking of what was ticked above on the same page offers only the ticked options.
+  document.querySelectorAll("fieldset[data-rank-from]").forEach(function (ranking) {
+    var boxes = document.querySelectorAll("input[type=checkbox][name='" + ranking.dataset.rankFrom + "']");
+    function update() {
+      var ticked = {};
+      boxes.forEach(function (box) { if (box.checked) ticked[box.value] = true; });
+      ranking.querySelectorAll("option").forEach(function (option) {
+        var offered = option.value === "" || ticked[option.value];
+        option.hidden = !offered; option.disabled = !offered;
+        if (!offered && option.selected) option.parentNode.value = "";
+      });
+    }
+    boxes.forEach(function (box) { box.addEventListener("change", update); });
+    update();
+  });
   // Bring the error summary into view and focus.
   var summary = document.getElementById("error-summary");
   if (summary) summary.focus();
