@@ -50,7 +50,9 @@ def bench_survey(name: str, backend: str = "SQLite") -> Iterator[BenchSurvey]:
         store.initialize()  # what init-db does: the services only check for it
         try:
             demo = seed_demo(store, folder / "key")
-            survey = create_survey(store, demo.org_id, {"name": name})
+            # v1: the benchmarks post v1's full answer sets (figures stay comparable)
+            survey = create_survey(store, demo.org_id, {"name": name, "customer_instrument": {
+                "id": "how-you-buy", "version": 1}})
             survey = transition(store, demo.org_id, survey.id, "open")
             yield BenchSurvey(backend, url, store, demo, survey, folder)
         finally:

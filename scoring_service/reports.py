@@ -10,7 +10,7 @@ from shared.instruments import segment_names, segment_questions, validator_for
 from shared.storage import Instrument, Store
 
 from .scoring.engine import TooMuchWork, build_report, segment_key
-from .scoring.model import load_model
+from .scoring.model import model_for
 from .voice import customers_voice
 
 
@@ -125,7 +125,7 @@ def survey_report(store: Store, org_id: str, survey_id: str, segment_by: list[st
         filters = segment_filters(segment, survey.segments, names["customer"], aliases)
         explained, also = segment_key(filters), [filters]
     report = _limited(
-        "query", build_report, store.aggregates.for_survey(survey.id), model=load_model(),
+        "query", build_report, store.aggregates.for_survey(survey.id), model=model_for(customer),
         customer_definition=customer.definition, segments=survey.segments,
         customer_names=names["customer"], crosses=crosses, survey_id=survey.id,
         explain=explain, also=also)
@@ -168,6 +168,6 @@ def stateless_report(customer: Instrument, vendor: Instrument, body: dict) -> di
         raise ReportError(422, f"{len(errors)} field(s) are invalid.", errors)
     crosses = _crosses(body.get("segment_by") or [], names["customer"],
                        _aliases(customer.definition), location="json")
-    return _limited("json", build_report, {k: dict(v) for k, v in cells.items()}, model=load_model(),
+    return _limited("json", build_report, {k: dict(v) for k, v in cells.items()}, model=model_for(customer),
                     customer_definition=customer.definition, segments=segments,
                     customer_names=names["customer"], crosses=crosses)

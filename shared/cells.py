@@ -11,7 +11,10 @@ statistics for means, medians, shares, NPS and variances):
   {question}={value}     single choice, 1-5 scale, 0-10 scale, percent (exact 0..100)
   {question}={option}    multiple choice: one count per option chosen
   {question}@{rank}={option}   ranking: the option placed at that rank (1 = first)
-Free text is never counted.
+  {question}#not_sure    "Not sure" given to a number question that offers it (not #answered:
+                         the scores read the numbers)
+Free text is never counted; nor is a question not asked (display conditions), so a question
+skipped by design is never a non-response.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ def parse_cell_key(key: str) -> tuple[str, dict[str, str]]:
 
 
 ANSWERED = "#answered"
+NOT_SURE = "not_sure"  # shared.instruments.NOT_SURE (defined here too: instruments imports cells)
 
 # (question, value, rank) -> counter name: the same few recur.
 _NAMES: BoundedCache[str] = BoundedCache(100_000)
@@ -75,6 +79,9 @@ def answer_counters(questions: dict[str, dict], answers: dict) -> tuple[str, ...
             continue
         kind = question["type"]
         if kind == "text":
+            continue
+        if value == NOT_SURE:
+            counters.append(qid + "#not_sure")
             continue
         counters.append(qid + ANSWERED)
         if kind == "multiple_choice":

@@ -3,6 +3,21 @@
 The definition is checked once (marshmallow, when an organization posts an instrument); answers
 are checked on every response by plain closures compiled once per instrument version, because
 running marshmallow per answer costs about 15x more on the ingest path.
+
+Display conditions (`show_if` on a question or a section) show it only when earlier answers say
+so. A condition is one of
+
+    {"question": "<earlier question id>", "in": [values]}      the answer is one of them (for a
+                                                               multiple choice: any chosen is)
+    {"question": "...", "not_in": [values]}                    answered, and none of them
+    {"question": "...", "min": 4, "max": 10}                   a number within the bounds (for
+                                                               a choice list: how many chosen)
+    {"question": "...", "answered": true | false}
+    {"all": [conditions]}, {"any": [conditions]}
+
+A question that is unanswered, or itself hidden, meets no condition but {"answered": false}.
+Conditions are compiled into the validator, so the web form, the API, imports and scoring all
+agree on what was asked: a hidden question is never required, and an answer to one is refused.
 """
 
 from __future__ import annotations
@@ -19,6 +34,7 @@ from marshmallow import ValidationError, validate, validates_schema
 from .bounded_cache import BoundedCache
 from .cells import ANSWERED, counter_name
 
+from .cells import NOT_SURE  # the answer of a number question that offers "Not sure"
 QUESTION_TYPES = ("single_choice", "multiple_choice", "likert_5", "scale_0_10", "percent",
                   "ranking", "text")
 CHOICE_TYPES = ("single_choice", "multiple_choice", "ranking")
@@ -61,6 +77,13 @@ class QuestionSchema(ma.Schema):
     max_choices = ma.fields.Integer(strict=True, validate=validate.Range(1, 100))
     dimension = ma.fields.String(validate=validate.Length(max=20))
     segment = ma.fields.String(validate=validate.Regexp(ID))
+    show_if = ma.fields.Raw(metadata={"description": "Display condition on earlier answers "
+                                                     "(see the instruments guide)"})
+    options_from = ma.fields.String(validate=validate.Regexp(ID), metadata={
+        "description": "A ranking offers only the options chosen in this earlier multiple "
+                       "choice question"})
+    not_sure = ma.fields.Boolean(metadata={
+        "description": "A number question also takes the answer \"not_sure\""})
 
     @validates_schema
     def check_options(self, data, **kwargs):
@@ -83,6 +106,11 @@ class QuestionSchema(ma.Schema):
         if options and high is not None and high > len(options):
             raise ValidationError("max_choices is more than the number of options.",
                                   "max_choices")
+        if data.get("not_sure") and kind not in NUMBER_RANGES:
+            raise ValidationError("Only number questions (likert_5, scale_0_10, percent) take "
+                                  "not_sure.", "not_sure")
+        if "options_from" in data and kind != "ranking":
+            raise ValidationError("Only ranking questions take options_from.", "options_from")
 
 
 class SectionSchema(ma.Schema):
@@ -94,6 +122,7 @@ class SectionSchema(ma.Schema):
     intro = ma.fields.String(validate=validate.Length(max=2000))
     questions = ma.fields.List(ma.fields.Nested(QuestionSchema), required=True,
                                validate=validate.Length(min=1, max=MAX_QUESTIONS_PER_SECTION))
+    show_if = ma.fields.Raw(metadata={"description": "Display condition for the whole section"})
 
 
 class InstrumentDefinitionSchema(ma.Schema):
@@ -136,6 +165,216 @@ class InstrumentDefinitionSchema(ma.Schema):
         if errors:
             raise ValidationError({"sections": errors})
 
+    @validates_schema
+    def check_conditions(self, data, **kwargs):
+        """Conditions and options_from may name only questions asked earlier, and only values
+        those questions can take (a condition on a later answer could never be shown right)."""
+        earlier: dict[str, dict] = {}
+        errors: dict = {}
+        for position, section in enumerate(data.get("sections") or []):
+            if "show_if" in section:
+                for path, reason in condition_errors(section["show_if"], earlier):
+                    errors.setdefault(str(position), {})[_join("show_if", path)] = [reason]
+            for qpos, question in enumerate(section.get("questions", [])):
+                where = errors.setdefault(str(position), {})
+                found: dict = {}
+                if "show_if" in question:
+                    for path, reason in condition_errors(question["show_if"], earlier):
+                        found[_join("show_if", path)] = [reason]
+                source = question.get("options_from")
+                if source is not None:
+                    reason = _options_from_error(question, earlier.get(source), source)
+                    if reason:
+                        found["options_from"] = [reason]
+                if found:
+                    where.setdefault("questions", {})[str(qpos)] = found
+                earlier[question["id"]] = question
+            if not errors.get(str(position)):
+                errors.pop(str(position), None)
+        if errors:
+            raise ValidationError({"sections": errors})
+
+
+def _join(*parts) -> str:
+    return ".".join(str(p) for p in parts if p != "")
+
+
+def _options_from_error(question: dict, source: dict | None, source_id: str) -> str | None:
+    if source is None:
+        return f"{source_id!r} is not a question asked before this one."
+    if source["type"] != "multiple_choice":
+        return f"{source_id!r} is a {source['type']} question; options_from needs a multiple " \
+               "choice one."
+    mine = {o["value"] for o in question.get("options") or []}
+    theirs = {o["value"] for o in source.get("options") or []}
+    if mine - theirs:
+        return f"Options not offered by {source_id!r}: {', '.join(sorted(mine - theirs))}."
+    return None
+
+
+CONDITION_KEYS = ("in", "not_in", "min", "max", "answered")
+
+
+MAX_CONDITION_DEPTH = 5
+
+
+def condition_errors(condition, earlier: dict[str, dict], path: str = "",
+                     depth: int = 0) -> list[tuple]:
+    """(path, reason) for everything wrong with a condition; earlier holds the questions
+    asked before the one it guards."""
+    if depth > MAX_CONDITION_DEPTH:
+        return [(path, f"Nest all / any at most {MAX_CONDITION_DEPTH} deep.")]
+    if not isinstance(condition, dict) or not condition:
+        return [(path, "A condition is an object such as {\"question\": \"q\", \"in\": [1]}.")]
+    for joiner in ("all", "any"):
+        if joiner in condition:
+            parts = condition[joiner]
+            if len(condition) != 1 or not isinstance(parts, list) or not parts:
+                return [(path, f"{joiner!r} takes a non-empty list of conditions, alone.")]
+            found = []
+            for i, part in enumerate(parts):
+                found += condition_errors(part, earlier, _join(path, joiner, i), depth + 1)
+            return found
+    qid = condition.get("question")
+    unknown = sorted(set(condition) - {"question", *CONDITION_KEYS})
+    if unknown:
+        return [(_join(path, unknown[0]), f"Unknown key; use question with one of "
+                                          f"{', '.join(CONDITION_KEYS)}, or all / any.")]
+    if not isinstance(qid, str):
+        return [(_join(path, "question"), "Name the earlier question the condition reads.")]
+    question = earlier.get(qid)
+    if question is None:
+        return [(_join(path, "question"),
+                 f"{qid!r} is not a question asked before this one.")]
+    tests = [k for k in CONDITION_KEYS if k in condition]
+    if not tests or (len(tests) > 1 and set(tests) != {"min", "max"}):
+        return [(path, "Give one of in, not_in or answered, or min and/or max.")]
+    kind = question["type"]
+    if tests[0] == "answered":
+        if not isinstance(condition["answered"], bool):
+            return [(_join(path, "answered"), "Must be true or false.")]
+        return []
+    if kind == "text":
+        return [(_join(path, tests[0]), "A text answer can only be tested with answered.")]
+    if tests[0] in ("in", "not_in"):
+        values = condition[tests[0]]
+        if not isinstance(values, list) or not values:
+            return [(_join(path, tests[0]), "Must be a non-empty list of values.")]
+        allowed = _possible_values(question)
+        bad = [v for v in values if not any(v == a and type(v) is type(a) for a in allowed)]
+        if bad:
+            return [(_join(path, tests[0]), f"Not a possible answer to {qid!r}: "
+                                            f"{', '.join(map(str, bad[:5]))}.")]
+        return []
+    if kind == "single_choice":
+        return [(_join(path, tests[0]), "A single choice is tested with in or not_in.")]
+    low, high = _count_range(question)
+    found = []
+    for key in ("min", "max"):
+        if key in condition:
+            value = condition[key]
+            if type(value) is not int or not low <= value <= high:
+                found.append((_join(path, key), f"Must be a whole number from {low} to {high}."))
+    if not found and condition.get("min", low) > condition.get("max", high):
+        found.append((_join(path, "min"), "min is more than max."))
+    return found
+
+
+def _possible_values(question: dict) -> list:
+    if question["type"] in NUMBER_RANGES:
+        low, high = NUMBER_RANGES[question["type"]]
+        return list(range(low, high + 1)) + ([NOT_SURE] if question.get("not_sure") else [])
+    return [o["value"] for o in question.get("options") or []]
+
+
+def _count_range(question: dict) -> tuple[int, int]:
+    """What min and max compare: the number itself, or how many options were chosen."""
+    if question["type"] in NUMBER_RANGES:
+        return NUMBER_RANGES[question["type"]]
+    return 0, len(question.get("options") or [])
+
+
+Condition = Callable[[dict], bool]
+
+
+def compile_condition(condition: dict) -> Condition:
+    """A predicate over the answers given so far (already validated: a condition is checked on
+    creation, and answers are checked by the same validator)."""
+    if "all" in condition:
+        parts = [compile_condition(c) for c in condition["all"]]
+        return lambda answers: all(p(answers) for p in parts)
+    if "any" in condition:
+        parts = [compile_condition(c) for c in condition["any"]]
+        return lambda answers: any(p(answers) for p in parts)
+    qid = condition["question"]
+    if "answered" in condition:
+        wanted = condition["answered"]
+        return lambda answers: (answers.get(qid) not in (None, "", [])) == wanted
+
+    def given(answers):
+        value = answers.get(qid)
+        return None if value in (None, "", []) else value
+
+    if "in" in condition or "not_in" in condition:
+        values = condition.get("in", condition.get("not_in"))
+        keys = {(type(v), v) for v in values}
+        inside = "in" in condition
+
+        def member(value) -> bool:
+            if isinstance(value, list):
+                return any((type(v), v) in keys for v in value if isinstance(v, (str, int)))
+            return isinstance(value, (str, int)) and (type(value), value) in keys
+
+        def test(answers):
+            value = given(answers)
+            return value is not None and member(value) == inside
+        return test
+    low, high = condition.get("min"), condition.get("max")
+
+    def within(answers):
+        value = given(answers)
+        if isinstance(value, list):
+            value = len(value)
+        if type(value) is not int:
+            return False
+        return (low is None or value >= low) and (high is None or value <= high)
+    return within
+
+
+def describe_condition(condition: dict) -> str:
+    """The condition in words, for the reason an answer to a hidden question is refused."""
+    if "all" in condition:
+        return " and ".join(describe_condition(c) for c in condition["all"])
+    if "any" in condition:
+        return "(" + " or ".join(describe_condition(c) for c in condition["any"]) + ")"
+    qid = condition["question"]
+    if "answered" in condition:
+        return f"{qid} is {'answered' if condition['answered'] else 'not answered'}"
+    if "in" in condition:
+        return f"{qid} is one of {', '.join(map(str, condition['in']))}"
+    if "not_in" in condition:
+        values = condition["not_in"]
+        return f"{qid} is not {values[0]}" if len(values) == 1 else \
+            f"{qid} is none of {', '.join(map(str, values))}"
+    bounds = []
+    if "min" in condition:
+        bounds.append(f"at least {condition['min']}")
+    if "max" in condition:
+        bounds.append(f"at most {condition['max']}")
+    return f"{qid} is {' and '.join(bounds)}"
+
+
+def conditions_of(definition: dict) -> dict[str, dict]:
+    """Question id -> its effective condition (its section's and its own, both must hold), for
+    the questions that have one, in the instrument's order."""
+    out: dict[str, dict] = {}
+    for section in definition["sections"]:
+        for q in section["questions"]:
+            parts = [c for c in (section.get("show_if"), q.get("show_if")) if c]
+            if parts:
+                out[q["id"]] = parts[0] if len(parts) == 1 else {"all": parts}
+    return out
+
 
 def questions_of(definition: dict) -> dict[str, dict]:
     return {q["id"]: q for s in definition["sections"] for q in s["questions"]}
@@ -148,6 +387,7 @@ Check = Callable[[object], tuple[object, tuple[str, ...]]]
 # answer adds one to, or raises ValueError(reason). Validating and counting in one pass over
 # precomputed tables is what lets ingestion keep up with 10,000 responses a second.
 
+NOT_SURE_COUNTER = "#not_sure"
 MAX_REMEMBERED_CHOICES = 4096  # per question: every subset of 12 options
 NUMBER_RANGES = {"likert_5": (1, 5), "scale_0_10": (0, 10), "percent": (0, 100)}
 
@@ -163,7 +403,11 @@ def value_table(q: dict) -> dict | None:
         values = [o["value"] for o in q["options"]]
     else:
         return None
-    return {v: (v, (qid + ANSWERED, counter_name(qid, v))) for v in values}
+    table = {v: (v, (qid + ANSWERED, counter_name(qid, v))) for v in values}
+    if q.get("not_sure"):
+        # Not a number, so not #answered: the scores read the numbers given.
+        table[NOT_SURE] = (NOT_SURE, (qid + NOT_SURE_COUNTER,))
+    return table
 
 
 def _shown_options(q: dict) -> str:
@@ -177,7 +421,8 @@ def _compile_question(q: dict) -> Check:
         # Allowed values never get here: check() takes them from the value table. What does
         # get here is refused, with the reason a respondent can act on.
         if kind in NUMBER_RANGES:
-            reason = "Must be a whole number from {} to {}.".format(*NUMBER_RANGES[kind])
+            reason = "Must be a whole number from {} to {}".format(*NUMBER_RANGES[kind]) + (
+                f', or "{NOT_SURE}".' if q.get("not_sure") else ".")
         else:
             reason = f"Must be one of: {_shown_options(q)}."
 
@@ -269,6 +514,22 @@ class AnswerValidator:
     checks: dict[str, Check]
     tables: dict[str, dict]  # see value_table: the fast path of check()
     required: tuple[str, ...]  # in the instrument's order, for the order of the errors
+    conditions: dict[str, tuple[Condition, str]] = None  # qid -> (predicate, in words)
+    ranked_from: dict[str, str] = None  # ranking qid -> the multiple choice it ranks from
+
+    def hidden(self, answers: dict) -> frozenset[str]:
+        """The questions these answers leave unasked, in one pass in the instrument's order
+        (a question hidden earlier counts as unanswered for the conditions after it)."""
+        if not self.conditions:
+            return frozenset()
+        hidden: set[str] = set()
+        seen = answers
+        for qid, (shown, _) in self.conditions.items():
+            if not shown(seen):
+                hidden.add(qid)
+                if qid in seen:
+                    seen = {k: v for k, v in seen.items() if k not in hidden}
+        return frozenset(hidden)
 
     @cached_property
     def required_set(self) -> frozenset[str]:
@@ -285,6 +546,17 @@ class AnswerValidator:
         counters = ["n"]
         errors: list[dict] = []
         checks, tables = self.checks, self.tables
+        hidden = self.hidden(answers) if self.conditions else frozenset()
+        if hidden:
+            asked = {}
+            for qid, value in answers.items():
+                if qid not in hidden or value in (None, "", []):
+                    asked[qid] = value
+                else:
+                    errors.append({"field": f"answers.{qid}", "reason": (
+                        "Not asked with these answers: shown only when "
+                        f"{self.conditions[qid][1]}.")})
+            answers = asked
         for qid, value in answers.items():
             table = tables.get(qid)
             if table is not None:  # most answers: one dict lookup validates and counts them
@@ -313,9 +585,18 @@ class AnswerValidator:
             if value is not None:
                 clean[qid] = value
                 counters += counted
+        if self.ranked_from:
+            for qid, source in self.ranked_from.items():
+                ranked = clean.get(qid)
+                if ranked:
+                    outside = [v for v in ranked if v not in (clean.get(source) or ())]
+                    if outside:
+                        errors.append({"field": f"answers.{qid}", "reason": (
+                            f"Only options chosen in {source} can be ranked; not chosen: "
+                            f"{', '.join(outside)}.")})
         if complete and not self.required_set.issubset(clean.keys()):
             for qid in self.required:
-                if qid not in clean and qid not in skip_required and not any(
+                if qid not in clean and qid not in skip_required and qid not in hidden and not any(
                         e["field"] == f"answers.{qid}" for e in errors):
                     errors.append({"field": f"answers.{qid}", "reason": "An answer is required."})
         return Checked(clean, tuple(counters), errors)
@@ -334,6 +615,10 @@ def compile_validator(definition: dict) -> AnswerValidator:
         checks={qid: _compile_question(q) for qid, q in questions.items()},
         tables={qid: table for qid, q in questions.items() if (table := value_table(q))},
         required=tuple(qid for qid, q in questions.items() if q.get("required")),
+        conditions={qid: (compile_condition(c), describe_condition(c))
+                    for qid, c in conditions_of(definition).items()},
+        ranked_from={qid: q["options_from"] for qid, q in questions.items()
+                     if q.get("options_from")},
     )
 
 

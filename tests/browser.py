@@ -30,9 +30,12 @@ def fill_page(page, answers: dict | None = None) -> None:
         elif boxes.count():
             for value in answers.get(name, [boxes.first.get_attribute("value")]):
                 fieldset.locator(f"input[type=checkbox][value='{value}']").check()
-        elif selects.count():
+        elif selects.count():  # rankings: distinct options, of those offered (enabled)
             for i in range(selects.count()):
-                selects.nth(i).select_option(index=i + 1)
+                offered = selects.nth(i).evaluate(
+                    "s => [...s.options].filter(o => o.value && !o.disabled).map(o => o.value)")
+                if i < len(offered):
+                    selects.nth(i).select_option(offered[i])
     for number in page.locator("input[type=number]").all():
         number.fill(str(answers.get(number.get_attribute("name"), 40)))
     for box in page.locator("textarea").all():

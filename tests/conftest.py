@@ -87,6 +87,7 @@ def open_survey(client, tenant) -> dict:
     """An open survey of `tenant` with a custom region segment."""
     created = client.post("/v1/surveys", json={
         "name": "How our customers buy", "segments": {"region": ["emea", "americas"]},
+        "customer_instrument": {"id": "how-you-buy", "version": 1},  # v1 answers in the tests
         "branding": {"vendor_name": "Acme Analytics", "accent_color": "#0b7285"},
     }, headers=tenant.headers())
     assert created.status_code == 201, created.get_json()

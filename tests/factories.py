@@ -6,11 +6,13 @@ import json
 import random
 from pathlib import Path
 
+from shared.instruments import compile_validator
+
 DATA = Path(__file__).resolve().parent.parent / "shared" / "instrument_data"
 
 
-def builtin(name: str) -> dict:
-    return json.loads((DATA / f"{name}.v1.json").read_text())
+def builtin(name: str, version: int = 1) -> dict:
+    return json.loads((DATA / f"{name}.v{version}.json").read_text())
 
 
 def random_answer(question: dict, rng: random.Random):
@@ -36,5 +38,11 @@ def complete_answers(definition: dict, rng: random.Random | None = None, **overr
     rng = rng or random.Random(1)
     answers = {q["id"]: random_answer(q, rng)
                for s in definition["sections"] for q in s["questions"]}
+    for q in (q for s in definition["sections"] for q in s["questions"]):
+        if q.get("options_from"):  # rank only what was chosen in the question it ranks from
+            chosen = answers.get(q["options_from"]) or []
+            answers[q["id"]] = rng.sample(chosen, min(q.get("max_choices", 3), len(chosen)))
     answers.update(overrides)
-    return answers
+    # Leave out what the answers' display conditions hide: an answer to it would be refused.
+    hidden = compile_validator(definition).hidden(answers)
+    return {k: v for k, v in answers.items() if k not in hidden}

@@ -49,7 +49,7 @@ def test_acknowledged_responses_survive_sigkill_exactly_once(tmp_path):
     db = tmp_path / "crash.db"
     store = open_store(f"sqlite:///{db}")
     demo = seed_demo(store, tmp_path / "key")
-    survey = create_survey(store, demo.org_id, {"name": "crash"})
+    survey = create_survey(store, demo.org_id, {"name": "crash", "customer_instrument": {"id": "how-you-buy", "version": 1}})
     transition(store, demo.org_id, survey.id, "open")
     store.close()
     port = free_port()

@@ -28,7 +28,10 @@ def test_responses_to_report_to_brief_across_three_processes(tmp_path):
     db = tmp_path / "e2e.db"
     store = open_store(f"sqlite:///{db}")
     demo = seed_demo(store, tmp_path / "key")
-    survey = create_survey(store, demo.org_id, {"name": "End to end", "branding": {
+    survey = create_survey(store, demo.org_id, {"name": "End to end",
+                                                "customer_instrument": {"id": "how-you-buy",
+                                                                        "version": 1},
+                                                "branding": {
         "vendor_name": "Ende GmbH", "accent_color": "#5b2a86"}})
     transition(store, demo.org_id, survey.id, "open")
     store.close()

@@ -9,6 +9,9 @@ import re
 import survey_api
 
 
+V1 = {"customer_instrument": {"id": "how-you-buy", "version": 1}}  # v1 answers
+
+
 def _token(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
@@ -80,13 +83,14 @@ def test_anonymous_links_are_off_unless_enabled_and_stop_repeat_answers(client, 
                                                                         open_survey, app):
     assert client.get(f"/a/{open_survey['id']}").status_code == 404
     h = tenant.headers()
-    survey = client.post("/v1/surveys", json={"name": "open door",
+    survey = client.post("/v1/surveys", json={"name": "open door", **V1,
                                               "settings": {"anonymous_link": True}},
                          headers=h).get_json()
     client.post(f"/v1/surveys/{survey['id']}/open", headers=h)
     path = f"/a/{survey['id']}"
     from .factories import builtin, complete_answers
     answers = complete_answers(builtin("how-you-buy"))
+    answers["top_sources"] = answers["info_sources"][:3]  # the form ranks only what is ticked
     from survey_api.forms.domain import pages_for
     pages = pages_for(builtin("how-you-buy"), {})
     for page in pages:
@@ -123,3 +127,36 @@ def test_anonymous_links_are_rate_limited(settings, tenant):
     client.post(f"/v1/surveys/{survey['id']}/open", headers=h)
     codes = [client.get(f"/a/{survey['id']}").status_code for _ in range(5)]
     assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]
+
+
+def test_without_branding_the_organization_is_named_and_the_internal_name_never_shown(
+        client, tenant):
+    h = tenant.headers()
+    survey = client.post("/v1/surveys", json={"name": "Q1 buyers (internal)"},
+                         headers=h).get_json()
+    client.post(f"/v1/surveys/{survey['id']}/open", headers=h)
+    html = client.get(_path(_invite(client, survey, h)["url"])).get_data(as_text=True)
+    organization = tenant.org.name
+    assert f'<span class="vendor">{organization}</span>' in html
+    assert "How your company buys" in html  # the neutral public title
+    assert "Q1 buyers" not in html and ">Survey<" not in html
+    assert f"{organization} wants to understand" in html  # never "the vendor wants"
+    staff = client.get(_path(client.get(f"/v1/surveys/{survey['id']}/links", headers=h)
+                             .get_json()["staff"])).get_data(as_text=True)
+    assert f"How {organization} sells: a staff self-assessment" in staff
+    assert "can read each person&#39;s answers" in staff
+
+
+def test_the_form_ranks_only_sources_ticked_on_the_same_page(client, tenant, open_survey):
+    invitation = _invite(client, open_survey, tenant.headers(), tenure="new", size="small",
+                         region="emea")
+    path = _path(invitation["url"])
+    html = client.get(path + "?page=6").get_data(as_text=True)
+    assert 'data-rank-from="info_sources"' in html  # v1: same options on the same page
+    data = {"csrf_token": _token(html), "page": "6", "action": "next",
+            "info_sources": ["search", "peers"], "top_sources__rank1": "events"}
+    refused = client.post(path, data=data)
+    assert refused.status_code == 422
+    assert "Place only options you ticked above." in refused.get_data(as_text=True)
+    data["top_sources__rank1"] = "peers"
+    assert client.post(path, data=data).status_code == 303

@@ -39,7 +39,7 @@ _pdf_app = pdf_service.create_app(_settings.with_overrides(scoring_url=_scoring_
 HEADERS = _tenant.headers("admin")
 # A real open survey, so that half the generated requests reach past the "no such survey" 404.
 _client = _survey_app.test_client()
-_REAL_SURVEY = _client.post("/v1/surveys", json={"name": "fuzz"}, headers=HEADERS).get_json()["id"]
+_REAL_SURVEY = _client.post("/v1/surveys", json={"name": "fuzz", "customer_instrument": {"id": "how-you-buy", "version": 1}}, headers=HEADERS).get_json()["id"]
 _client.post(f"/v1/surveys/{_REAL_SURVEY}/open", headers=HEADERS)
 
 

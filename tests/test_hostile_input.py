@@ -49,7 +49,8 @@ def world(backend_app):
     surveys = []
     for t in tenants:
         survey = client.post("/v1/surveys", json={"name": "Q1", "segments": {
-            "region": ["emea", "americas"]}}, headers=t.headers()).get_json()
+            "region": ["emea", "americas"]}, "customer_instrument": {"id": "how-you-buy", "version": 1}},
+            headers=t.headers()).get_json()  # v1: the answers these tests post
         client.post(f"/v1/surveys/{survey['id']}/open", headers=t.headers())
         surveys.append(survey)
     return backend_app, client, tenants, surveys

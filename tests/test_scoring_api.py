@@ -109,6 +109,7 @@ def test_stateless_scoring_matches_the_stored_report(scoring, client, tenant, fi
     stored = client.get(f"/v1/surveys/{filled_survey['id']}/responses?limit=1000",
                         headers=tenant.headers()).get_json()["items"]
     body = {"segments": {"region": ["emea", "americas"]},
+            "instrument": {"id": "how-you-buy", "version": 1},  # the survey's pinned version
             "responses": [{"answers": r["answers"], "attributes": {"region": r["attributes"]["region"]}}
                           for r in stored if r["instrument"] == "customer"],
             "vendor_responses": [{"answers": r["answers"]} for r in stored

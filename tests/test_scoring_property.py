@@ -63,7 +63,8 @@ def test_counter_path_equals_from_scratch(tmp_path_factory, seed, n_customers, n
     rng = random.Random(seed)
     store = open_store(f"sqlite:///{tmp_path_factory.mktemp('p')}/p.db")
     demo = seed_demo(store, tmp_path_factory.mktemp("k") / "key")
-    survey = create_survey(store, demo.org_id, {"name": "p", "segments": {"region": ["a", "b"]}})
+    survey = create_survey(store, demo.org_id, {"name": "p", "segments": {"region": ["a", "b"]},
+                                                "customer_instrument": {"id": "how-you-buy", "version": 1}})
     survey = transition(store, demo.org_id, survey.id, "open")
     items = []
     for i in range(n_customers):

@@ -8,7 +8,7 @@ def test_a_new_survey_pins_the_latest_builtin_instruments_and_their_segments(cli
     assert created.status_code == 201
     survey = created.get_json()
     assert survey["status"] == "draft"
-    assert survey["customer_instrument"] == {"id": "how-you-buy", "version": 1}
+    assert survey["customer_instrument"] == {"id": "how-you-buy", "version": 2}  # the latest
     assert survey["vendor_instrument"] == {"id": "how-we-sell", "version": 1}
     assert survey["segments"] == {"tenure": ["new", "established", "long_standing"],
                                   "size": ["small", "midsize", "large"],

@@ -52,6 +52,9 @@ def receiver():
     r.close()
 
 
+V1 = {"customer_instrument": {"id": "how-you-buy", "version": 1}}  # v1 answers
+
+
 def _post_response(client, tenant, survey, submission_id):
     answers = complete_answers(builtin("how-you-buy"), random.Random(submission_id))
     return client.post(f"/v1/surveys/{survey['id']}/responses", json={
@@ -142,7 +145,7 @@ def test_the_background_dispatcher_delivers_without_being_asked(settings, tenant
     app = survey_api.create_app(settings.with_overrides(webhook_poll_seconds=1))
     client = app.test_client()
     client.post("/v1/webhooks", json={"url": receiver.url}, headers=tenant.headers())
-    survey = client.post("/v1/surveys", json={"name": "bg"}, headers=tenant.headers()).get_json()
+    survey = client.post("/v1/surveys", json={"name": "bg", **V1}, headers=tenant.headers()).get_json()
     client.post(f"/v1/surveys/{survey['id']}/open", headers=tenant.headers())
     _post_response(client, tenant, survey, "bg-1")
     deadline = time.monotonic() + 10

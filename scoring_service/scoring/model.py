@@ -86,6 +86,30 @@ def load_model(name: str = DEFAULT_MODEL) -> dict:
     return data
 
 
+def model_for(customer, name: str = DEFAULT_MODEL) -> dict:
+    """The model as it reads one version of the customer instrument: the version's entry under
+    instruments.customer_versions merged over the model (e.g. version 2 asks fewer items)."""
+    return _model_for(name, customer.id, customer.version)
+
+
+@lru_cache(maxsize=64)
+def _model_for(name: str, instrument_id: str, version: int) -> dict:
+    model = load_model(name)
+    instruments = model.get("instruments") or {}
+    if instrument_id != instruments.get("customer"):
+        return model
+    changes = (instruments.get("customer_versions") or {}).get(str(version)) or {}
+    return _merged(model, changes) if changes else model
+
+
+def _merged(base: dict, changes: dict) -> dict:
+    out = dict(base)
+    for key, value in changes.items():
+        out[key] = _merged(base[key], value) if isinstance(value, dict) and isinstance(
+            base.get(key), dict) else value
+    return out
+
+
 def band(model: dict, score: float | None, kind: str) -> str | None:
     if score is None:
         return None

@@ -2,12 +2,16 @@
 JavaScript (which only adds a character counter and a slider).
 
 Three kinds of link lead here:
-  /s/<token>      an invitation: single-use, carries segment attributes (not asked again)
+  /s/<token>      an invitation: single-use, carries segment attributes (not asked again;
+                  the survey's custom segments it does not carry are asked on the first page)
   /a/<survey_id>  the anonymous link, when the survey allows it (rate-limited)
   /staff/<token>  the vendor-staff self-assessment link (a signed token per survey)
 
 Every page saves: answers are stored as a partial response (not scored) on each Next or Back,
-so reopening the link resumes; the response counts once the last page is submitted.
+so reopening the link resumes; the response counts once the last page is submitted. Which pages
+and questions show depends on the answers so far (display conditions, see shared/instruments.py):
+pages are recomputed from the saved answers on every request and named by a stable key, and an
+answer that a changed earlier answer now hides is dropped.
 
 Duplicate protection on anonymous links: a signed cookie remembers the draft and the
 completion, and a fingerprint (keyed hash of survey, client address, user agent and language)
@@ -27,6 +31,7 @@ from flask import (Blueprint, abort, current_app, redirect, render_template, req
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 
 from shared import ids
+from shared.instruments import validator_for
 from shared.web import get_store
 
 from ..errors import Invalid
@@ -56,11 +61,20 @@ def _status_page(status: int, title: str, text: str, survey=None):
                            brand=_brand(survey)), status
 
 
-def _brand(survey) -> dict:
+def _brand(survey, kind: str = "customer") -> dict:
+    """Who is asking, as respondents see it: the vendor's name (the organization's when the
+    survey sets none), the public title (never the internal survey name) and how to reach them."""
     branding = (survey.branding if survey else {}) or {}
     accent = branding.get("accent_color") or "#1f5fbf"
-    return {"vendor": branding.get("vendor_name") or "", "accent": accent,
-            "on_accent": domain.readable_text_color(accent)}
+    vendor = branding.get("vendor_name") or (_organization_name(survey) if survey else "")
+    return {"vendor": vendor, "accent": accent, "on_accent": domain.readable_text_color(accent),
+            "title": domain.public_title(branding, kind, vendor) if survey else "",
+            "kind": kind, **{k: branding.get(k) for k in domain.CONTACT_FIELDS}}
+
+
+def _organization_name(survey) -> str:
+    organization = get_store().organizations.get(survey.org_id)
+    return organization.name if organization else ""
 
 
 def _survey_state_page(survey):
@@ -165,9 +179,9 @@ def staff_link(token):
 
 @bp.route("/thanks")
 def thanks():
-    return render_template("forms/status.html", title="Thank you",
-                           text="Your answers are in. You can close this page.",
-                           brand=session.get("thanks_brand") or _brand(None))
+    brand = session.get("thanks_brand") or _brand(None)
+    return render_template("forms/thanks.html", title="Thank you", brand=brand,
+                           next_steps=domain.next_steps(brand))
 
 
 @bp.errorhandler(CSRFError)
@@ -197,21 +211,35 @@ def _form(survey, kind: str, submission_id: str, *, self_url: str, invitation=No
     store = get_store()
     ctx = context_for(store, survey)
     instrument = ctx.instruments[kind]
+    validator = validator_for(instrument)
+    definition = instrument.definition
     known = dict(invitation.attributes) if invitation else {}
-    pages = domain.pages_for(instrument.definition, known)
+    segments = domain.custom_segments(survey.segments, ctx.segment_names[kind], ctx.asked[kind],
+                                      known)
     draft = store.responses.find_by_submission(survey.id, submission_id)
     answers = dict(draft.answers) if draft else {}
-    brand = _brand(survey)
-    vendor = brand["vendor"] or "the vendor"
+    chosen = {s["name"]: draft.attributes[s["name"]] for s in segments
+              if draft and s["name"] in draft.attributes}
+    brand = _brand(survey, kind)
+    vendor = brand["vendor"]
+
+    def pages_now():
+        return domain.pages_for(definition, known, validator.hidden(answers), segments)
 
     def save(complete: bool):
         item = {"submission_id": submission_id, "instrument": kind, "answers": answers,
-                "complete": complete}
+                "complete": complete, "attributes": dict(chosen)}
         if invitation:
             item["invitation_id"] = invitation.id
         ingest_prepared(ctx, [prepare(ctx, item, "web", fingerprint=fingerprint)])
 
+    def number_of(key: str, pages, fallback: int) -> int:
+        return next((p.number for p in pages if p.key == key), fallback)
+
     errors: list[dict] = []
+    welcome_back = False
+    pages = pages_now()
+    shown_answers = answers
     if request.method == "POST":
         try:
             validate_csrf(request.form.get("csrf_token"))
@@ -219,52 +247,74 @@ def _form(survey, kind: str, submission_id: str, *, self_url: str, invitation=No
             raise CSRFError()
         number = _page_number(request.form.get("page"), len(pages))
         page = pages[number - 1]
-        typed, read_errors = domain.read_page(page.questions, request.form)
+        typed, read_errors = domain.read_page(page.questions, request.form, page.segments)
         going_back = request.form.get("action") == "back"
+        others = {k: v for k, v in answers.items()
+                  if k not in {q["id"] for q in page.questions}}
         clean, check_errors = domain.check_page(instrument, page.questions, typed,
-                                                enforce_required=not going_back)
+                                                enforce_required=not going_back,
+                                                context=others, segments=page.segments)
         errors = read_errors + [e for e in check_errors
                                 if e["field"] not in {r["field"] for r in read_errors}]
-        for q in page.questions:  # the page's answers replace what was saved for it
-            answers.pop(q["id"], None)
-        answers.update(clean)
+        answers = domain.visible_answers(instrument, {**others, **clean})
+        for segment in page.segments:
+            value = typed.get(f"segment:{segment['name']}")
+            if value:
+                chosen[segment["name"]] = value
+            else:
+                chosen.pop(segment["name"], None)
+        after = pages_now()
+        position = number_of(page.key, after, number)
         if going_back:
             save(False)
-            return redirect(f"{self_url}?page={max(1, number - 1)}", code=303)
+            return redirect(f"{self_url}?page={max(1, position - 1)}", code=303)
         if not errors:
-            last = number == len(pages)
+            last = position >= len(after)
             try:
                 save(complete=last)
             except Invalid as exc:  # e.g. a required question on an earlier page
                 first = exc.errors[0]["field"].split(".", 1)[-1]
-                target = next((p.number for p in pages
+                target = next((p.number for p in after
                                if any(q["id"] == first for q in p.questions)), 1)
                 return redirect(f"{self_url}?page={target}&incomplete=1", code=303)
             if last:
                 session[f"done:{'staff:' if kind == 'vendor' else ''}{survey.id}"] = True
                 session["thanks_brand"] = brand
                 return redirect(url_for("forms.thanks"), code=303)
-            return redirect(f"{self_url}?page={number + 1}", code=303)
-        answers.update(typed)  # show what was typed, even where it was wrong
-        shown = page
+            return redirect(f"{self_url}?page={position + 1}", code=303)
+        shown_answers = {**answers, **{k: v for k, v in typed.items() if v is not None}}
+        pages = after
+        shown = next((p for p in after if p.key == page.key), page)
     else:
         requested = request.args.get("page")
-        number = _page_number(requested, len(pages)) if requested else domain.resume_page(
-            pages, answers)
+        if requested:
+            number = _page_number(requested, len(pages))
+        else:
+            number = domain.resume_page(pages, answers, {**known, **chosen})
+            welcome_back = bool(draft and (draft.answers or chosen))
         shown = pages[number - 1]
         if request.args.get("incomplete"):
             _, errors = domain.check_page(instrument, shown.questions, answers,
-                                          enforce_required=True)
+                                          enforce_required=True, context=answers,
+                                          segments=shown.segments)
     status = 422 if errors else 200
+    text = lambda t: domain.with_vendor(t, vendor)  # noqa: E731
+    question_text = {q["id"]: text(q["text"]) for q in shown.questions}
+    question_text.update({f"segment__{s['name']}": domain.segment_question(s)
+                          for s in shown.segments})
     return render_template(
-        "forms/page.html", brand=brand, survey=survey, instrument=instrument, page=shown,
-        pages=pages, answers=answers, errors=errors,
+        "forms/page.html", brand=brand, page=shown, pages=pages, answers=shown_answers,
+        chosen_segments=chosen, errors=errors, kind=kind,
         error_for={e["field"]: e["reason"] for e in errors}, vendor=vendor,
-        question_text={q["id"]: q["text"] for q in shown.questions},
-        text=lambda t: domain.with_vendor(t, vendor), csrf_token=generate_csrf(),
-        action_url=self_url, intro=domain.with_vendor(instrument.definition.get("intro", ""),
-                                                      vendor),
-        ranks=domain._ranks), status
+        question_text=question_text, text=text, csrf_token=generate_csrf(),
+        action_url=self_url, intro=text(definition.get("intro", "")),
+        blocks=domain.layout(shown.questions), welcome_back=welcome_back,
+        rank_from=domain.rank_sources(shown.questions),
+        minutes_left=domain.minutes_left(instrument, pages, shown.number, answers),
+        page_count=domain.expected_page_count(definition, pages, answers, known),
+        who_sees=domain.who_sees(kind, vendor), options_for=lambda q: domain.options_for(
+            q, shown_answers), segment_question=domain.segment_question,
+        segment_label=domain.segment_label, ranks=domain._ranks), status
 
 
 def _page_number(raw, count: int) -> int:

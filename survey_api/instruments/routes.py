@@ -27,7 +27,18 @@ class Instruments(MethodView):
     @blp.arguments(InstrumentSchema)
     @blp.response(201, InstrumentSchema)
     def post(self, definition):
-        """Add an instrument, or a new version of one. Versions are immutable once added."""
+        """Add an instrument, or a new version of one. Versions are immutable once added.
+
+        A question or section may carry a display condition on earlier answers, `show_if`:
+        `{"question": "q", "in": [4, 5]}` (any chosen option, for a multiple choice),
+        `{"question": "q", "not_in": [...]}`, `{"question": "q", "min": 4, "max": 10}` (a
+        number, or how many options were chosen), `{"question": "q", "answered": true}`, and
+        `{"all": [...]}` / `{"any": [...]}`. A condition may name only questions asked before
+        it and values they can take (else 422 naming the path, e.g.
+        `sections.3.questions.0.show_if.in`). A ranking with `options_from` ranks only what was
+        chosen in that earlier multiple choice. Responses: a hidden question is never
+        required, and an answer to it is refused (422 with "Not asked with these answers");
+        an empty answer (null, "", []) to it is accepted as no answer."""
         return domain.add_instrument(get_store(), g.org_id, definition).definition
 
 

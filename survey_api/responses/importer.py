@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
+from shared.instruments import NOT_SURE
 from shared.storage import CONFLICT, Store, Survey, utc_now
 from shared.text import text_problem
 
@@ -68,7 +69,9 @@ def row_to_item(row: dict, questions: dict, kind: str) -> tuple[dict, list[dict]
             continue
         if question is None:
             continue  # the export's fixed columns (id, source, created_at, ...) are ignored
-        if question["type"] in NUMERIC:
+        if question["type"] in NUMERIC and text == NOT_SURE and question.get("not_sure"):
+            answers[column] = text
+        elif question["type"] in NUMERIC:
             try:
                 answers[column] = int(text)
             except ValueError:

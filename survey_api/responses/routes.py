@@ -54,7 +54,9 @@ class Responses(MethodView):
     def post(self, item, survey_id):
         """Post one response. Safe to retry with the same submission_id. A partial response
         (complete=false) is a draft: posting the same submission_id again replaces it, until a
-        complete version is posted; only complete responses are scored."""
+        complete version is posted; only complete responses are scored. A question that the
+        instrument's display conditions hide, given the other answers, is not required, and an
+        answer to it is refused (422, field answers.<id>)."""
         survey = get_survey(get_store(), g.org_id, survey_id)
         response, outcome = domain.ingest_one(get_store(), survey, item)
         if outcome == CONFLICT:
