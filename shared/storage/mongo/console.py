@@ -6,9 +6,9 @@ import pymongo
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from .codec import from_doc, to_doc
-from .interface import AlreadyExists, ConsoleUserRepository, OutboxRepository
-from .models import ConsoleUser, OutboxMail, utc_now
+from ..codec import from_doc, to_doc
+from ..interface import AlreadyExists, ConsoleUserRepository, OutboxRepository
+from ..models import ConsoleUser, OutboxMail, utc_now
 
 
 def ensure_indexes(db) -> None:
