@@ -6,9 +6,9 @@ import pymongo
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from ..codec import from_doc, to_doc
 from ..interface import AlreadyExists, ConsoleUserRepository, OutboxRepository
 from ..models import ConsoleUser, OutboxMail, utc_now
+from .schema import _from_mongo, _to_mongo
 
 
 def ensure_indexes(db) -> None:
@@ -16,20 +16,6 @@ def ensure_indexes(db) -> None:
     db.console_users.create_index([("org_id", ASCENDING), ("_id", ASCENDING)])
     db.outbox.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])
     db.outbox.create_index([("org_id", ASCENDING), ("_id", DESCENDING)])
-
-
-def _to_mongo(record) -> dict:
-    doc = to_doc(record)
-    doc["_id"] = doc.pop("id")
-    return doc
-
-
-def _from_mongo(cls, doc):
-    if doc is None:
-        return None
-    doc = dict(doc)
-    doc["id"] = doc.pop("_id")
-    return from_doc(cls, doc)
 
 
 class ConsoleUsers(ConsoleUserRepository):
