@@ -34,14 +34,8 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from pymongo.read_concern import ReadConcern
 
 from ... import ids
-from ..interface import (
-    CONFLICT,
-    DUPLICATE,
-    AggregateRepository,
-    ResponseRepository,
-    decide,
-    plan_batch,
-)
+from ..batch import CONFLICT, DUPLICATE, outcome_of_adding, plan_batch
+from ..interface import AggregateRepository, ResponseRepository
 from ..models import NewResponse, Response, to_timestamp
 from .records import _Repo
 from .schema import _from_mongo, _survey_filter, _to_mongo, shard_prefix
@@ -142,7 +136,7 @@ class _Responses(_Repo, ResponseRepository):
         winner = _from_mongo(Response, self.store.db.responses.find_one(
             {**_survey_filter(r.survey_id), "submission_id": r.submission_id},
             session=session))
-        outcome = decide(winner, r)
+        outcome = outcome_of_adding(winner, r)
         # The winner is stored; whatever we would have done now counts as a repeat of it.
         index = _result_index(results, final[position].response)
         results[index] = (winner, DUPLICATE if outcome == DUPLICATE else CONFLICT)

@@ -8,7 +8,8 @@ import sqlite3
 from typing import TYPE_CHECKING
 
 from ..codec import dumps, from_doc, loads
-from ..interface import AggregateRepository, ResponseRepository, plan_batch, sum_counters
+from ..batch import plan_batch, sum_counters
+from ..interface import AggregateRepository, ResponseRepository
 from ..models import NewResponse, Response
 from .group_commit import GroupCommit
 from .records import _Repo, _insert_deliveries
