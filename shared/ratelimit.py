@@ -30,14 +30,13 @@ from limits.storage import Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from .auth import lookup_key, presented_key, valid_service_token
+from .extensions import get_store
 
 EXEMPT_PREFIXES = ("/healthz", "/readyz", "/docs", "/openapi.json", "/static/")
 API_SCOPE = "api"  # the service-wide budget; a route's own limit is scoped by its endpoint
 
 
 def rate_limit_key() -> str:
-    from .web import get_store  # late import: web imports this module
-
     settings = current_app.config["SETTINGS"]
     if valid_service_token(settings.service_token):
         return "service"

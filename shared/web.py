@@ -11,7 +11,6 @@ import http
 import json
 import logging
 import re
-import threading
 import time
 
 import orjson
@@ -34,7 +33,8 @@ from .logs import configure_logging
 from .ratelimit import EXEMPT_PREFIXES, RateLimits
 from .problems import PROBLEM_JSON, ProblemErrorSchema, from_http_exception, problem_response
 from .settings import Settings, finalize, load_settings
-from .storage import Store, is_unavailable, open_store
+from .extensions import get_store, init_store  # noqa: F401  (get_store: also imported from here)
+from .storage import is_unavailable
 from .text import MAX_JSON_DEPTH, data_problems, text_problem
 
 log = logging.getLogger("shared.web")
@@ -129,28 +129,6 @@ class ServiceApi(Api):
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
-def get_store() -> Store:
-    """The store of this process, made on first use.
-
-    Made lazily so that nothing (a MongoClient above all) is created before gunicorn forks its
-    workers; one per process, each backend keeping its own per-thread connections.
-    """
-    app = current_app._get_current_object()
-    store = app.extensions.get("store")
-    if store is None:
-        with app.extensions["store_lock"]:
-            store = app.extensions.get("store")
-            if store is None:
-                settings = app.config["SETTINGS"]
-                store = open_store(settings.store_url, timeout_ms=settings.mongodb_timeout_ms,
-                                   production=settings.is_production)
-                store.check()
-                for prepare in app.extensions["store_setup"]:
-                    prepare(store)
-                app.extensions["store"] = store
-    return store
-
-
 def create_service_app(import_name: str, service: str, title: str,
                        settings: Settings | None = None, description: str = "",
                        store_setup=()) -> tuple[Flask, Api]:
@@ -182,8 +160,7 @@ def create_service_app(import_name: str, service: str, title: str,
         # trusted proxies name; X-Forwarded-For from anyone else is ignored.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxy_hops,
                                 x_proto=settings.trusted_proxy_hops)
-    app.extensions["store_lock"] = threading.Lock()
-    app.extensions["store_setup"] = list(store_setup)
+    init_store(app, store_setup)
     api = ServiceApi(app)
     api.spec.components.security_scheme("ApiKey", SECURITY_SCHEME)
     _install_request_hooks(app)

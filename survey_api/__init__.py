@@ -83,7 +83,7 @@ def _start_after_fork(app, name: str, every: float, start) -> None:
     (after gunicorn forks), once per process. start(get_store, every, stop) -> thread."""
     import threading
 
-    from shared.web import get_store
+    from shared.extensions import get_store
 
     if every <= 0:
         return

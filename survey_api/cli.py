@@ -9,9 +9,9 @@ import click
 from flask import Flask, current_app
 from tqdm import tqdm
 
-from shared.auth import SCOPES
+from shared.keys import SCOPES
 from shared.storage import AlreadyExists, open_store, shown_store_url
-from shared.web import get_store
+from shared.extensions import get_store
 
 from . import rebuild
 from .accounts import domain as accounts

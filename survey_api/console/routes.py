@@ -16,7 +16,7 @@ from wtforms import ValidationError
 
 from shared import ids
 from shared.storage import AlreadyExists, OutboxMail
-from shared.web import get_store
+from shared.extensions import get_store
 
 from ..accounts.domain import create_key, revoke_key
 from ..audit import record
