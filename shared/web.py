@@ -25,10 +25,12 @@ from flask_smorest import abort
 from flask_smorest.utils import prepare_response, resolve_schema_instance
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import ids
 from .auth import SECURITY_SCHEME
+from .errors import DomainError
 from .logs import configure_logging
 from .ratelimit import EXEMPT_PREFIXES, RateLimits
 from .problems import PROBLEM_JSON, ProblemErrorSchema, from_http_exception, problem_response
@@ -333,6 +335,13 @@ def _install_input_checks(app: Flask) -> None:
 
 
 def _install_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        errors = [{"location": error.location, **e} if error.location else e
+                  for e in error.errors] or None
+        return problem_response(error.status, HTTP_STATUS_CODES[error.status], error.message,
+                                errors)
+
     @app.errorhandler(HTTPException)
     def http_error(error):
         return from_http_exception(error)

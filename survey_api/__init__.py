@@ -15,18 +15,8 @@ def create_app(settings: Settings | None = None):
                     "responses, for integrations (JSON) and respondents (web forms).",
         store_setup=[install_builtin],
     )
-    from werkzeug.http import HTTP_STATUS_CODES
-
-    from shared.problems import problem_response
-
     from . import cli
-    from .errors import DomainError
 
-    @app.errorhandler(DomainError)
-    def domain_error(error: DomainError):
-        errors = [{"location": "json", **e} for e in error.errors] or None
-        return problem_response(error.status, HTTP_STATUS_CODES[error.status], error.message,
-                                errors)
     from .accounts.routes import blp as accounts_blp
     from .instruments.routes import blp as instruments_blp
     from .invitations.routes import blp as invitations_blp

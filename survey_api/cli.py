@@ -16,7 +16,7 @@ from shared.extensions import get_store
 from . import rebuild
 from .accounts import domain as accounts
 from .demo import DEMO_CONSOLE_EMAIL, seed_console_user, seed_demo
-from .errors import DomainError
+from shared.errors import DomainError
 from .instruments import install_builtin
 from .responses.importer import import_csv
 

@@ -115,7 +115,7 @@ DOMAIN = sorted(
      and not name.startswith("survey_api.forms.")]
     + [name for name in MODULES if name == "shared.storage" or name.startswith("shared.storage.")]
     + ["shared.instruments", "shared.keys", "shared.cells", "shared.text", "shared.ids",
-       "shared.settings"])
+       "shared.settings", "shared.errors"])
 
 
 @pytest.mark.parametrize("domain_module", DOMAIN)

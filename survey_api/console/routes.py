@@ -20,7 +20,7 @@ from shared.extensions import get_store
 
 from ..accounts.domain import create_key, revoke_key
 from ..audit import record
-from ..errors import DomainError
+from shared.errors import DomainError
 from ..forms.domain import links as web_links
 from ..surveys import domain as surveys
 from . import campaign, users

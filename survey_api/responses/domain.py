@@ -18,7 +18,7 @@ from shared.storage import (
     canonical_bytes, utc_now,
 )
 
-from ..errors import Invalid
+from shared.errors import Invalid
 from shared.instruments import segment_names, segment_questions, validator_for
 from ..invitations.domain import is_expired
 from ..surveys.domain import instruments_of

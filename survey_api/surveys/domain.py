@@ -10,7 +10,7 @@ from shared.bounded_cache import BoundedCache
 from shared.storage import Instrument, Store, Survey, to_timestamp, utc_now
 
 from ..audit import record
-from ..errors import Conflict, Invalid, NotFound
+from shared.errors import Conflict, Invalid, NotFound
 from shared.instruments import segment_questions
 
 DEFAULT_CUSTOMER = "how-you-buy"
