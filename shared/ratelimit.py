@@ -11,10 +11,10 @@ answer is 429 with Retry-After; every limited answer carries X-RateLimit-Limit a
 Counts live in RATELIMIT_STORAGE_URI. memory:// keeps them in each process (so with N gunicorn
 workers the real limit is up to N times the setting); redis:// or mongodb:// share them.
 
-This used to be Flask-Limiter. It resolved every route's limits, scopes and exemptions again on
-each request, and the in-memory storage underneath started a new timer thread every 10 ms under
-load: together about a fifth of a single POST (bench/bench_http.py). The counting itself was
-always the `limits` library's, and still is; this module is the Flask glue around it.
+Why not Flask-Limiter: it resolves every route's limits, scopes and exemptions again on each
+request, and the in-memory storage underneath starts a new timer thread every 10 ms under load,
+together about a fifth of a single POST (bench/bench_http.py). The counting is the `limits`
+library's; this module is only the Flask glue around it.
 """
 
 from __future__ import annotations

@@ -97,9 +97,9 @@ def item_problems(list_name: str) -> dict[int, list[dict]]:
 class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's Blueprint; every service's routes use this one.
 
-    Given a schema class, @arguments makes webargs build a new schema instance on every
-    request (marshmallow deep-copies each field): a tenth of a single response POST's time.
-    The instance is made once here instead; marshmallow schemas keep no state while loading.
+    Given a schema class, @arguments would make webargs build a new schema instance on every
+    request (marshmallow deep-copies each field), about a tenth of a single response POST's
+    time. So the instance is made once here; marshmallow schemas keep no state while loading.
     """
 
     ARGUMENTS_PARSER = BoundaryParser()

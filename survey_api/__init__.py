@@ -60,7 +60,7 @@ def _start_webhook_dispatcher_after_fork(app) -> None:
 
 def _start_counter_folder_after_fork(app) -> None:
     """MongoDB stores responses as pending and counts them in a separate step (see
-    shared/storage/mongo.py): each worker folds every COUNTER_FOLD_SECONDS."""
+    shared/storage/mongo/responses.py): each worker folds every COUNTER_FOLD_SECONDS."""
     from shared.storage.folding import start_folder
 
     if app.config["SETTINGS"].store_url.startswith(("mongodb://", "mongodb+srv://")):

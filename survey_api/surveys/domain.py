@@ -136,7 +136,7 @@ def transition(store: Store, org_id: str, survey_id: str, to: str,
 
 
 # Instrument versions never change once stored, so a process may keep the ones it has read
-# (parsing a full questionnaire definition on every response was a large share of a POST).
+# (parsing a full questionnaire definition on every response would be a large share of a POST).
 _pinned: BoundedCache[Instrument] = BoundedCache(1000)
 
 

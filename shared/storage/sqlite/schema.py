@@ -117,9 +117,9 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX audit_org ON audit(org_id, id);
     """,
-    # One row per cell holding all its counters as a JSON object, instead of one row per
-    # counter: a batch of 1,000 responses touched ~2,500 counter rows (a third of its write
-    # time); now it reads and rewrites the ~10 cells it falls in, and a report reads 10 rows.
+    # One row per cell holding all its counters as a JSON object, not one row per counter: a
+    # batch of 1,000 responses touches ~2,500 counters but falls in ~10 cells, so it reads and
+    # rewrites ~10 rows, and a report reads 10 rows.
     """
     CREATE TABLE cell_counts (
         survey_id TEXT NOT NULL,

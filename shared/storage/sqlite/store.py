@@ -68,7 +68,7 @@ class SqliteStore(Store):
     def write(self) -> Iterator[sqlite3.Connection]:
         # Writers queue on a lock (threads) and an flock (gunicorn's worker processes) rather
         # than in SQLite's busy handler, which sleeps in steps of up to 100 ms: under concurrent
-        # writes that sleeping, not the writing, was most of the time.
+        # writes that sleeping, not the writing, would take most of the time.
         with self._write_lock, self._transaction() as conn:
             yield conn
 
