@@ -35,52 +35,54 @@ from ..models import (
     Webhook,
     utc_now,
 )
-from .schema import _from_mongo, _to_mongo
+from .schema import from_mongo, to_mongo
 
 if TYPE_CHECKING:
     from .store import MongoStore
 
 
-class _Repo:
+class RepositoryOnStore:
+    """A repository of this backend: it works through the store's connection and helpers."""
+
     def __init__(self, store: MongoStore):
         self.store = store
 
 
-class _Organizations(_Repo, OrganizationRepository):
+class _Organizations(RepositoryOnStore, OrganizationRepository):
     def add(self, org):
         try:
-            self.store.db.organizations.insert_one(_to_mongo(org))
+            self.store.db.organizations.insert_one(to_mongo(org))
         except DuplicateKeyError as exc:
             raise AlreadyExists(f"organization {org.name!r} exists") from exc
         return org
 
     def get(self, org_id):
-        return _from_mongo(Organization, self.store.db.organizations.find_one({"_id": org_id}))
+        return from_mongo(Organization, self.store.db.organizations.find_one({"_id": org_id}))
 
     def find_by_name(self, name):
-        return _from_mongo(Organization, self.store.db.organizations.find_one({"name": name}))
+        return from_mongo(Organization, self.store.db.organizations.find_one({"name": name}))
 
 
-class _ApiKeys(_Repo, ApiKeyRepository):
+class _ApiKeys(RepositoryOnStore, ApiKeyRepository):
     def add(self, key):
-        self.store.db.api_keys.insert_one(_to_mongo(key))
+        self.store.db.api_keys.insert_one(to_mongo(key))
         return key
 
     def find_by_hash(self, key_hash):
-        return _from_mongo(ApiKey, self.store.db.api_keys.find_one({"key_hash": key_hash}))
+        return from_mongo(ApiKey, self.store.db.api_keys.find_one({"key_hash": key_hash}))
 
     def list(self, org_id):
         cursor = self.store.db.api_keys.find({"org_id": org_id}).sort("_id", ASCENDING)
-        return [_from_mongo(ApiKey, d) for d in cursor]
+        return [from_mongo(ApiKey, d) for d in cursor]
 
     def revoke(self, org_id, key_id, when):
         self.store.db.api_keys.update_one({"_id": key_id, "org_id": org_id, "revoked_at": None},
                                           {"$set": {"revoked_at": when}})
-        return _from_mongo(ApiKey, self.store.db.api_keys.find_one({"_id": key_id,
+        return from_mongo(ApiKey, self.store.db.api_keys.find_one({"_id": key_id,
                                                                     "org_id": org_id}))
 
 
-class _Instruments(_Repo, InstrumentRepository):
+class _Instruments(RepositoryOnStore, InstrumentRepository):
     # Instruments are keyed by (org_id, id, version), so the record's id is not the _id.
     def add(self, instrument):
         doc = to_doc(instrument)
@@ -112,17 +114,17 @@ class _Instruments(_Repo, InstrumentRepository):
         return sorted(items, key=lambda i: (i.org_id or "", i.id, i.version))
 
 
-class _Surveys(_Repo, SurveyRepository):
+class _Surveys(RepositoryOnStore, SurveyRepository):
     def add(self, survey):
-        self.store.db.surveys.insert_one(_to_mongo(survey))
+        self.store.db.surveys.insert_one(to_mongo(survey))
         return survey
 
     def get(self, org_id, survey_id):
-        return _from_mongo(Survey, self.store.db.surveys.find_one({"_id": survey_id,
+        return from_mongo(Survey, self.store.db.surveys.find_one({"_id": survey_id,
                                                                   "org_id": org_id}))
 
     def get_any(self, survey_id):
-        return _from_mongo(Survey, self.store.db.surveys.find_one({"_id": survey_id}))
+        return from_mongo(Survey, self.store.db.surveys.find_one({"_id": survey_id}))
 
     def list(self, org_id, after=None, limit=50):
         return self.store.page(Survey, self.store.db.surveys, {"org_id": org_id}, after, limit)
@@ -133,25 +135,25 @@ class _Surveys(_Repo, SurveyRepository):
             {"$set": {**changes, "updated_at": utc_now()}},
             return_document=pymongo.ReturnDocument.AFTER,
         )
-        return _from_mongo(Survey, doc)
+        return from_mongo(Survey, doc)
 
 
-class _Invitations(_Repo, InvitationRepository):
+class _Invitations(RepositoryOnStore, InvitationRepository):
     def add_many(self, invitations):
         if not invitations:
             return
 
         def work(session):
-            self.store.db.invitations.insert_many([_to_mongo(i) for i in invitations],
+            self.store.db.invitations.insert_many([to_mongo(i) for i in invitations],
                                                   session=session)
         self.store.run_transaction(work)
 
     def get(self, org_id, invitation_id):
-        return _from_mongo(Invitation, self.store.db.invitations.find_one(
+        return from_mongo(Invitation, self.store.db.invitations.find_one(
             {"_id": invitation_id, "org_id": org_id}))
 
     def find_by_token_hash(self, token_hash):
-        return _from_mongo(Invitation, self.store.db.invitations.find_one(
+        return from_mongo(Invitation, self.store.db.invitations.find_one(
             {"token_hash": token_hash}))
 
     def list(self, org_id, survey_id, after=None, limit=50, status=None):
@@ -166,20 +168,20 @@ class _Invitations(_Repo, InvitationRepository):
             {"$set": {**changes, "updated_at": utc_now()}},
             return_document=pymongo.ReturnDocument.AFTER,
         )
-        return _from_mongo(Invitation, doc)
+        return from_mongo(Invitation, doc)
 
 
-class _Briefs(_Repo, BriefRepository):
+class _Briefs(RepositoryOnStore, BriefRepository):
     def add(self, brief, pdf):
         def work(session):
             self.store.db.brief_files.insert_one({"_id": brief.id, "org_id": brief.org_id,
                                                   "pdf": pdf}, session=session)
-            self.store.db.briefs.insert_one(_to_mongo(brief), session=session)
+            self.store.db.briefs.insert_one(to_mongo(brief), session=session)
         self.store.run_transaction(work)
         return brief
 
     def get(self, org_id, brief_id):
-        return _from_mongo(Brief, self.store.db.briefs.find_one({"_id": brief_id,
+        return from_mongo(Brief, self.store.db.briefs.find_one({"_id": brief_id,
                                                                 "org_id": org_id}))
 
     def get_pdf(self, org_id, brief_id):
@@ -189,10 +191,10 @@ class _Briefs(_Repo, BriefRepository):
     def list(self, org_id, survey_id):
         cursor = self.store.db.briefs.find({"org_id": org_id, "survey_id": survey_id}).sort(
             "_id", ASCENDING)
-        return [_from_mongo(Brief, d) for d in cursor]
+        return [from_mongo(Brief, d) for d in cursor]
 
     def revoke_links(self, org_id, brief_id):
-        return _from_mongo(Brief, self.store.db.briefs.find_one_and_update(
+        return from_mongo(Brief, self.store.db.briefs.find_one_and_update(
             {"_id": brief_id, "org_id": org_id}, {"$inc": {"share_generation": 1}},
             return_document=pymongo.ReturnDocument.AFTER))
 
@@ -207,34 +209,34 @@ class _Briefs(_Repo, BriefRepository):
         return deleted[-1] == 1
 
 
-class _Webhooks(_Repo, WebhookRepository):
+class _Webhooks(RepositoryOnStore, WebhookRepository):
     def add(self, webhook):
-        self.store.db.webhooks.insert_one(_to_mongo(webhook))
+        self.store.db.webhooks.insert_one(to_mongo(webhook))
         return webhook
 
     def get(self, org_id, webhook_id):
-        return _from_mongo(Webhook, self.store.db.webhooks.find_one({"_id": webhook_id,
+        return from_mongo(Webhook, self.store.db.webhooks.find_one({"_id": webhook_id,
                                                                     "org_id": org_id}))
 
     def list(self, org_id):
         cursor = self.store.db.webhooks.find({"org_id": org_id}).sort("_id", ASCENDING)
-        return [_from_mongo(Webhook, d) for d in cursor]
+        return [from_mongo(Webhook, d) for d in cursor]
 
     def update(self, org_id, webhook_id, changes):
         doc = self.store.db.webhooks.find_one_and_update(
             {"_id": webhook_id, "org_id": org_id}, {"$set": changes},
             return_document=pymongo.ReturnDocument.AFTER)
-        return _from_mongo(Webhook, doc)
+        return from_mongo(Webhook, doc)
 
     def delete(self, org_id, webhook_id):
         return self.store.db.webhooks.delete_one({"_id": webhook_id,
                                                  "org_id": org_id}).deleted_count == 1
 
 
-class _Deliveries(_Repo, DeliveryRepository):
+class _Deliveries(RepositoryOnStore, DeliveryRepository):
     def add_many(self, deliveries):
         if deliveries:
-            self.store.db.deliveries.insert_many([_to_mongo(d) for d in deliveries])
+            self.store.db.deliveries.insert_many([to_mongo(d) for d in deliveries])
 
     def claim_due(self, now, lease_until, limit=50, *, per_webhook=None, skip_webhooks=()):
         due = {"status": "pending", "next_attempt_at": {"$lte": now},
@@ -261,7 +263,7 @@ class _Deliveries(_Repo, DeliveryRepository):
             if doc is None:
                 continue
             try:
-                claimed.append(_from_mongo(Delivery, doc))
+                claimed.append(from_mongo(Delivery, doc))
             except (TypeError, ValueError):  # unreadable: it fails alone
                 self.store.db.deliveries.update_one({"_id": doc["_id"]},
                                                     {"$set": {"status": "failed"}})
@@ -275,7 +277,7 @@ class _Deliveries(_Repo, DeliveryRepository):
              "next_attempt_at": {"$gte": held_until}},
             {"$inc": {"attempts": 1}, "$set": {"updated_at": utc_now()}},
             return_document=pymongo.ReturnDocument.AFTER)
-        return _from_mongo(Delivery, doc)
+        return from_mongo(Delivery, doc)
 
     def update(self, delivery_id, changes, lease=None):
         query = {"_id": delivery_id}
@@ -285,19 +287,19 @@ class _Deliveries(_Repo, DeliveryRepository):
         doc = self.store.db.deliveries.find_one_and_update(
             query, {"$set": {**changes, "updated_at": utc_now()}},
             return_document=pymongo.ReturnDocument.AFTER)
-        return _from_mongo(Delivery, doc)
+        return from_mongo(Delivery, doc)
 
     def list(self, org_id, webhook_id, limit=50):
         cursor = self.store.db.deliveries.find({"org_id": org_id, "webhook_id": webhook_id}
                                                ).sort("_id", DESCENDING).limit(limit)
-        return [_from_mongo(Delivery, d) for d in cursor]
+        return [from_mongo(Delivery, d) for d in cursor]
 
 
-class _Audit(_Repo, AuditRepository):
+class _Audit(RepositoryOnStore, AuditRepository):
     def add(self, event):
-        self.store.db.audit.insert_one(_to_mongo(event))
+        self.store.db.audit.insert_one(to_mongo(event))
         return event
 
     def list(self, org_id, limit=100):
         cursor = self.store.db.audit.find({"org_id": org_id}).sort("_id", DESCENDING).limit(limit)
-        return [_from_mongo(AuditEvent, d) for d in cursor]
+        return [from_mongo(AuditEvent, d) for d in cursor]

@@ -37,8 +37,8 @@ from ... import ids
 from ..batch import CONFLICT, DUPLICATE, outcome_of_adding, plan_batch
 from ..interface import AggregateRepository, ResponseRepository
 from ..models import NewResponse, Response, to_timestamp
-from .records import _Repo
-from .schema import _from_mongo, _survey_filter, _to_mongo, shard_prefix
+from .records import RepositoryOnStore
+from .schema import from_mongo, survey_filter, to_mongo, shard_prefix
 
 # A fold claimed longer ago than this is taken over: its folder is presumed dead.
 FOLD_LEASE = timedelta(minutes=5)
@@ -67,7 +67,7 @@ def _unescape(field: str) -> str:
 
 def _response_doc(new: NewResponse) -> dict:
     r = new.response
-    doc = _to_mongo(r)
+    doc = to_mongo(r)
     doc["sk"] = shard_prefix(r.survey_id)
     if r.complete:  # counted later by fold_pending; a draft is never counted
         doc["pending"] = True
@@ -79,7 +79,7 @@ def _cell_id(survey_id: str, cell: str) -> str:
     return f"{survey_id}|{cell}"
 
 
-class _Responses(_Repo, ResponseRepository):
+class _Responses(RepositoryOnStore, ResponseRepository):
     def add(self, new, outbox=None):
         return self.add_many([new], outbox=outbox)[0]
 
@@ -119,7 +119,7 @@ class _Responses(_Repo, ResponseRepository):
         for key, p in updates.items():
             r = final[p].response
             done = db.responses.replace_one(
-                {**_survey_filter(r.survey_id), "submission_id": r.submission_id,
+                {**survey_filter(r.survey_id), "submission_id": r.submission_id,
                  "_id": r.id, "complete": False}, _response_doc(final[p]), session=session)
             if done.matched_count:
                 written.append(final[p])
@@ -128,13 +128,13 @@ class _Responses(_Repo, ResponseRepository):
         if outbox is not None:
             deliveries = outbox([n.response for n in written if n.response.complete])
             if deliveries:
-                db.deliveries.insert_many([_to_mongo(d) for d in deliveries], session=session)
+                db.deliveries.insert_many([to_mongo(d) for d in deliveries], session=session)
         return results
 
     def _lost_race(self, results, batch, position, final, session) -> None:
         r = batch[position].response
-        winner = _from_mongo(Response, self.store.db.responses.find_one(
-            {**_survey_filter(r.survey_id), "submission_id": r.submission_id},
+        winner = from_mongo(Response, self.store.db.responses.find_one(
+            {**survey_filter(r.survey_id), "submission_id": r.submission_id},
             session=session))
         outcome = outcome_of_adding(winner, r)
         # The winner is stored; whatever we would have done now counts as a repeat of it.
@@ -148,9 +148,9 @@ class _Responses(_Repo, ResponseRepository):
         found = {}
         for survey_id, submissions in by_survey.items():
             for doc in self.store.db.responses.find(
-                    {**_survey_filter(survey_id), "submission_id": {"$in": sorted(submissions)}},
+                    {**survey_filter(survey_id), "submission_id": {"$in": sorted(submissions)}},
                     session=session):
-                r = _from_mongo(Response, doc)
+                r = from_mongo(Response, doc)
                 found[(r.survey_id, r.submission_id)] = r
         return found
 
@@ -158,15 +158,15 @@ class _Responses(_Repo, ResponseRepository):
         # Given the survey, the read goes to the one shard holding it instead of all of them.
         query = {"_id": response_id, "org_id": org_id}
         if survey_id is not None:
-            query.update(_survey_filter(survey_id))
-        return _from_mongo(Response, self.store.db.responses.find_one(query))
+            query.update(survey_filter(survey_id))
+        return from_mongo(Response, self.store.db.responses.find_one(query))
 
     def find_by_submission(self, survey_id, submission_id):
-        return _from_mongo(Response, self.store.db.responses.find_one(
-            {**_survey_filter(survey_id), "submission_id": submission_id}))
+        return from_mongo(Response, self.store.db.responses.find_one(
+            {**survey_filter(survey_id), "submission_id": submission_id}))
 
     def list(self, org_id, survey_id, *, after=None, limit=100, filters=None):
-        query: dict = {"org_id": org_id, **_survey_filter(survey_id)}
+        query: dict = {"org_id": org_id, **survey_filter(survey_id)}
         filters = filters or {}
         for name in ("source", "instrument", "fingerprint"):
             if filters.get(name) is not None:
@@ -188,7 +188,7 @@ class _Responses(_Repo, ResponseRepository):
         """One bounded query per batch, resuming after the last id: no server cursor lives
         across batches, so a slow reader (an export streamed to an idle client), a cursor or
         session timeout, or a primary change between batches cuts nothing."""
-        query = _survey_filter(survey_id)
+        query = survey_filter(survey_id)
         if instrument:
             query["instrument"] = instrument
         last = None
@@ -197,21 +197,21 @@ class _Responses(_Repo, ResponseRepository):
             docs = list(self.store.db.responses.find(page).sort("_id", ASCENDING)
                         .limit(batch_size))
             for doc in docs:
-                yield _from_mongo(Response, doc)
+                yield from_mongo(Response, doc)
             if len(docs) < batch_size:
                 return
             last = docs[-1]["_id"]
 
     def count(self, survey_id):
-        return self.store.db.responses.count_documents(_survey_filter(survey_id))
+        return self.store.db.responses.count_documents(survey_filter(survey_id))
 
     def erase(self, survey_id, submission_id, counters_of):
         def work(session):
             doc = self.store.db.responses.find_one_and_delete(
-                {**_survey_filter(survey_id), "submission_id": submission_id}, session=session)
+                {**survey_filter(survey_id), "submission_id": submission_id}, session=session)
             if doc is None:
                 return None
-            response = _from_mongo(Response, doc)
+            response = from_mongo(Response, doc)
             cell = {"_id": _cell_id(survey_id, response.cell_key), "sk": shard_prefix(survey_id)}
             if response.complete and self._was_folded(doc, cell, session):
                 self.store.db.aggregates.update_one(
@@ -228,7 +228,7 @@ class _Responses(_Repo, ResponseRepository):
             {**cell, "folds": fold}, session=session) > 0
 
 
-class _Aggregates(_Repo, AggregateRepository):
+class _Aggregates(RepositoryOnStore, AggregateRepository):
     def for_survey(self, survey_id):
         if not self.store.supports_transactions():
             return self._read(survey_id, None)
@@ -241,12 +241,12 @@ class _Aggregates(_Repo, AggregateRepository):
     def _read(self, survey_id, session):
         cells: dict[str, Counter] = {}
         in_flight = []
-        for doc in self.store.db.aggregates.find(_survey_filter(survey_id), session=session):
+        for doc in self.store.db.aggregates.find(survey_filter(survey_id), session=session):
             cells[doc["cell_key"]] = Counter(
                 {_unescape(k): v for k, v in doc.get("counts", {}).items()})
             if doc.get("folds"):
                 in_flight.append({"cell_key": doc["cell_key"], "fold.id": {"$in": doc["folds"]}})
-        match = {**_survey_filter(survey_id), "pending": True}
+        match = {**survey_filter(survey_id), "pending": True}
         if in_flight:  # already in their cell's counts: a fold stopped before clearing them
             match["$nor"] = in_flight
         pending = self.store.db.responses.aggregate([
@@ -284,7 +284,7 @@ class _Aggregates(_Repo, AggregateRepository):
         if fold_id is None:
             return 0
         db = self.store.db
-        docs = list(db.responses.find({**_survey_filter(survey_id), "fold.id": fold_id},
+        docs = list(db.responses.find({**survey_filter(survey_id), "fold.id": fold_id},
                                       {"cell_key": 1, "counters": 1}, session=session))
         sums: dict[str, Counter] = {}
         for doc in docs:
@@ -299,18 +299,18 @@ class _Aggregates(_Repo, AggregateRepository):
         """Step 1: a fold whose folder died (lease run out), or a new one over pending ones."""
         db = self.store.db
         stale = db.responses.find_one(
-            {**_survey_filter(survey_id), "pending": True,
+            {**survey_filter(survey_id), "pending": True,
              "fold.at": {"$lt": to_timestamp(now - FOLD_LEASE)}}, {"fold": 1}, session=session)
         if stale is not None:
             return stale["fold"]["id"]
         waiting = [d["_id"] for d in db.responses.find(
-            {**_survey_filter(survey_id), "pending": True, "fold": None}, {"_id": 1},
+            {**survey_filter(survey_id), "pending": True, "fold": None}, {"_id": 1},
             session=session).sort("_id", ASCENDING).limit(limit)]
         if not waiting:
             return None
         fold_id = ids.new_id()
         db.responses.update_many(
-            {**_survey_filter(survey_id), "_id": {"$in": waiting}, "pending": True, "fold": None},
+            {**survey_filter(survey_id), "_id": {"$in": waiting}, "pending": True, "fold": None},
             {"$set": {"fold": {"id": fold_id, "at": to_timestamp(now)}}}, session=session)
         return fold_id
 
@@ -329,7 +329,7 @@ class _Aggregates(_Repo, AggregateRepository):
     def _clear(self, survey_id, fold_id, session) -> None:
         """Step 3: the fold's responses are counted now, no longer pending."""
         self.store.db.responses.update_many(
-            {**_survey_filter(survey_id), "fold.id": fold_id},
+            {**survey_filter(survey_id), "fold.id": fold_id},
             {"$unset": {"pending": "", "fold": "", "counters": ""}}, session=session)
 
     def _release(self, survey_id, cells, fold_id, session) -> None:
@@ -342,7 +342,7 @@ class _Aggregates(_Repo, AggregateRepository):
     def replace_survey(self, survey_id, cells):
         def work(session):
             db = self.store.db
-            db.aggregates.delete_many(_survey_filter(survey_id), session=session)
+            db.aggregates.delete_many(survey_filter(survey_id), session=session)
             docs = [{"_id": _cell_id(survey_id, cell), "sk": shard_prefix(survey_id),
                      "survey_id": survey_id, "cell_key": cell, "folds": [],
                      "counts": {_escape(k): v for k, v in counters.items()}}
@@ -350,7 +350,7 @@ class _Aggregates(_Repo, AggregateRepository):
             if docs:
                 db.aggregates.insert_many(docs, session=session)
             # The recount included every stored response: none is pending any more.
-            db.responses.update_many({**_survey_filter(survey_id), "pending": True},
+            db.responses.update_many({**survey_filter(survey_id), "pending": True},
                                      {"$unset": {"pending": "", "fold": "", "counters": ""}},
                                      session=session)
         self.store.run_transaction(work)

@@ -25,18 +25,18 @@ def shard_prefix(survey_id: str) -> str:
     return hashlib.blake2b(survey_id.encode(), digest_size=2).hexdigest()
 
 
-def _survey_filter(survey_id: str) -> dict:
+def survey_filter(survey_id: str) -> dict:
     return {"sk": shard_prefix(survey_id), "survey_id": survey_id}
 
 
 
-def _to_mongo(record) -> dict:
+def to_mongo(record) -> dict:
     doc = to_doc(record)
     doc["_id"] = doc.pop("id")
     return doc
 
 
-def _from_mongo(cls, doc):
+def from_mongo(cls, doc):
     if doc is None:
         return None
     doc = dict(doc)

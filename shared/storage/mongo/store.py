@@ -21,7 +21,7 @@ from .records import (
 )
 from .responses import _Aggregates, _LostRace, _Responses
 from .schema import (
-    LEGACY_RESPONSES_UNIQUE, RESPONSES_UNIQUE, SHARD_KEYS, _from_mongo, shard_prefix,
+    LEGACY_RESPONSES_UNIQUE, RESPONSES_UNIQUE, SHARD_KEYS, from_mongo, shard_prefix,
 )
 
 DEFAULT_TIMEOUT_MS = 5000
@@ -219,5 +219,5 @@ class MongoStore(Store):
         if after:
             query = {**query, "_id": {"$gt": after}}
         docs = list(collection.find(query).sort("_id", ASCENDING).limit(limit + 1))
-        items = [_from_mongo(cls, d) for d in docs[:limit]]
+        items = [from_mongo(cls, d) for d in docs[:limit]]
         return Page(items, items[-1].id if len(docs) > limit else None)

@@ -38,12 +38,14 @@ if TYPE_CHECKING:
     from .store import SqliteStore
 
 
-class _Repo:
+class RepositoryOnStore:
+    """A repository of this backend: it works through the store's connection and helpers."""
+
     def __init__(self, store: SqliteStore):
         self.store = store
 
 
-class _Organizations(_Repo, OrganizationRepository):
+class _Organizations(RepositoryOnStore, OrganizationRepository):
     def add(self, org: Organization) -> Organization:
         try:
             self.store.insert("organizations", org, id=org.id, name=org.name)
@@ -58,7 +60,7 @@ class _Organizations(_Repo, OrganizationRepository):
         return self.store.one(Organization, "SELECT doc FROM organizations WHERE name = ?", (name,))
 
 
-class _ApiKeys(_Repo, ApiKeyRepository):
+class _ApiKeys(RepositoryOnStore, ApiKeyRepository):
     def add(self, key: ApiKey) -> ApiKey:
         self.store.insert("api_keys", key, id=key.id, org_id=key.org_id, key_hash=key.key_hash)
         return key
@@ -81,7 +83,7 @@ class _ApiKeys(_Repo, ApiKeyRepository):
                               (org_id, key_id))
 
 
-class _Instruments(_Repo, InstrumentRepository):
+class _Instruments(RepositoryOnStore, InstrumentRepository):
     def add(self, instrument: Instrument) -> Instrument:
         try:
             self.store.insert("instruments", instrument, org_id=instrument.org_id or "",
@@ -108,7 +110,7 @@ class _Instruments(_Repo, InstrumentRepository):
         )
 
 
-class _Surveys(_Repo, SurveyRepository):
+class _Surveys(RepositoryOnStore, SurveyRepository):
     def add(self, survey: Survey) -> Survey:
         self.store.insert("surveys", survey, id=survey.id, org_id=survey.org_id)
         return survey
@@ -129,7 +131,7 @@ class _Surveys(_Repo, SurveyRepository):
                                 changes)
 
 
-class _Invitations(_Repo, InvitationRepository):
+class _Invitations(RepositoryOnStore, InvitationRepository):
     def add_many(self, invitations):
         with self.store.write() as c:
             c.executemany(
@@ -161,7 +163,7 @@ class _Invitations(_Repo, InvitationRepository):
                                 (org_id, invitation_id), changes, columns=("status",))
 
 
-class _Briefs(_Repo, BriefRepository):
+class _Briefs(RepositoryOnStore, BriefRepository):
     def add(self, brief, pdf):
         self.store.insert("briefs", brief, id=brief.id, org_id=brief.org_id,
                           survey_id=brief.survey_id, pdf=pdf)
@@ -198,7 +200,7 @@ class _Briefs(_Repo, BriefRepository):
                              (org_id, brief_id)).rowcount == 1
 
 
-class _Webhooks(_Repo, WebhookRepository):
+class _Webhooks(RepositoryOnStore, WebhookRepository):
     def add(self, webhook):
         self.store.insert("webhooks", webhook, id=webhook.id, org_id=webhook.org_id)
         return webhook
@@ -221,10 +223,10 @@ class _Webhooks(_Repo, WebhookRepository):
                              (org_id, webhook_id)).rowcount == 1
 
 
-class _Deliveries(_Repo, DeliveryRepository):
+class _Deliveries(RepositoryOnStore, DeliveryRepository):
     def add_many(self, deliveries):
         with self.store.write() as c:
-            _insert_deliveries(c, deliveries)
+            insert_deliveries(c, deliveries)
 
     def claim_due(self, now, lease_until, limit=50, *, per_webhook=None, skip_webhooks=()):
         skip = sorted(skip_webhooks)
@@ -281,7 +283,7 @@ class _Deliveries(_Repo, DeliveryRepository):
                       "ORDER BY id DESC LIMIT ?", (org_id, webhook_id, limit))
 
 
-def _insert_deliveries(c: sqlite3.Connection, deliveries) -> None:
+def insert_deliveries(c: sqlite3.Connection, deliveries) -> None:
     c.executemany(
         "INSERT INTO deliveries (id, org_id, webhook_id, status, next_attempt_at, doc) "
         "VALUES (?, ?, ?, ?, ?, ?)",
@@ -289,7 +291,7 @@ def _insert_deliveries(c: sqlite3.Connection, deliveries) -> None:
          for d in deliveries])
 
 
-class _Audit(_Repo, AuditRepository):
+class _Audit(RepositoryOnStore, AuditRepository):
     def add(self, event):
         self.store.insert("audit", event, id=event.id, org_id=event.org_id)
         return event

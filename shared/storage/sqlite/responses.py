@@ -12,14 +12,14 @@ from ..batch import plan_batch, sum_counters
 from ..interface import AggregateRepository, ResponseRepository
 from ..models import NewResponse, Response
 from .group_commit import GroupCommit
-from .records import _Repo, _insert_deliveries
-from .schema import _readable
+from .records import RepositoryOnStore, insert_deliveries
+from .schema import readable_records
 
 if TYPE_CHECKING:
     from .store import SqliteStore
 
 
-class _Responses(_Repo, ResponseRepository):
+class _Responses(RepositoryOnStore, ResponseRepository):
     def __init__(self, store: SqliteStore):
         super().__init__(store)
         # Concurrent posts in this process share a transaction (see group_commit).
@@ -67,7 +67,7 @@ class _Responses(_Repo, ResponseRepository):
             if outbox is not None and final[position].response.complete:
                 by_outbox.setdefault(id(outbox), (outbox, []))[1].append(final[position].response)
         deliveries = [d for outbox, written in by_outbox.values() for d in outbox(written)]
-        _insert_deliveries(c, deliveries)
+        insert_deliveries(c, deliveries)
 
     @staticmethod
     def _existing(c, batch) -> dict[tuple[str, str], Response]:
@@ -132,7 +132,7 @@ class _Responses(_Repo, ResponseRepository):
                                              [survey_id, after, *extra, batch_size]).fetchall()
             if not rows:
                 return
-            yield from _readable(Response, rows)
+            yield from readable_records(Response, rows)
             after = rows[-1][0]
 
     def count(self, survey_id):
@@ -153,7 +153,7 @@ class _Responses(_Repo, ResponseRepository):
         return response
 
 
-class _Aggregates(_Repo, AggregateRepository):
+class _Aggregates(RepositoryOnStore, AggregateRepository):
     def for_survey(self, survey_id):
         rows = self.store.conn().execute(
             "SELECT cell_key, counts FROM cell_counts WHERE survey_id = ?", (survey_id,))

@@ -13,7 +13,7 @@ from . import console
 log = logging.getLogger(__name__)
 
 
-def _readable(cls, rows):
+def readable_records(cls, rows):
     """Records from (doc,) rows; a row whose document cannot be read at all (corrupted
     outside this code) is logged and left out, so it cannot stop a listing or an export."""
     for row in rows:

@@ -19,7 +19,7 @@ from .records import (
     _Surveys, _Webhooks,
 )
 from .responses import _Aggregates, _Responses
-from .schema import MIGRATIONS, _readable
+from .schema import MIGRATIONS, readable_records
 
 
 class SqliteStore(Store):
@@ -136,7 +136,7 @@ class SqliteStore(Store):
         return from_doc(cls, loads(row[0])) if row else None
 
     def many(self, cls, sql: str, params=()) -> list:
-        return list(_readable(cls, self.conn().execute(sql, params)))
+        return list(readable_records(cls, self.conn().execute(sql, params)))
 
     def patch(self, cls, table: str, where: str, params: tuple, changes: dict, *,
               columns: tuple[str, ...] = (), stamp: bool = True):
