@@ -9,7 +9,9 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from shared.auth import require_scope
-from shared.web import Blueprint, get_store
+from shared.cells import segment_names_of
+from shared.extensions import get_store
+from shared.web import Blueprint
 
 from . import briefs
 from .brief.render import render_brief
@@ -78,8 +80,8 @@ class Briefs(MethodView):
     @blp.alt_response(504, description="The scoring service did not answer in time")
     def post(self, body):
         """Render a brief of a survey's current report, store it, optionally e-mail it."""
-        crosses = sorted({",".join(part.split("=")[0] for part in key.split("|"))
-                          for key in body["segments"] if "|" in key})
+        crosses = sorted({",".join(segment_names_of(key)) for key in body["segments"]
+                          if "|" in key})
         settings = _settings()
         try:
             report = fetch_report(settings.scoring_url, settings.service_token, g.org_id,

@@ -1,11 +1,8 @@
-"""API keys: issuing, hashing, and the scope check every /v1 route goes through.
+"""API keys on a request: the scope check every /v1 route goes through (issuing: shared.keys).
 
-A key is shown once when issued; only its SHA-256 is stored. Scopes: `admin` (everything),
-`ingest` (post responses and invitations), `read` (read data, reports, briefs), `briefs`
-(render, share, e-mail, revoke and delete briefs: they send data out of the product, which
-reading alone must not). A request names
-its key as `Authorization: Bearer <key>` or `X-API-Key: <key>`. Every tenant-owned lookup then
-uses g.org_id, so another organization's ids are simply not found (404, never 403).
+A request names its key as `Authorization: Bearer <key>` or `X-API-Key: <key>`. Every
+tenant-owned lookup then uses g.org_id, so another organization's ids are simply not found
+(404, never 403).
 """
 
 from __future__ import annotations
@@ -17,29 +14,12 @@ from flask import current_app, g, request
 from flask_smorest import Blueprint, abort
 
 from . import ids
+from .extensions import get_store
+from .keys import SCOPES, grants
 from .storage import ApiKey, Store, utc_now
 
-SCOPES = ("admin", "ingest", "read", "briefs")
-KEY_PREFIX = "bk_"
 SECURITY_SCHEME = {"type": "http", "scheme": "bearer",
                    "description": "An organization API key: `Authorization: Bearer bk_...`"}
-
-
-def issue_key(store: Store, org_id: str, name: str, scopes: list[str]) -> tuple[ApiKey, str]:
-    """Create a key; returns the record and the plaintext, which is never stored."""
-    unknown = sorted(set(scopes) - set(SCOPES))
-    if unknown or not scopes:
-        raise ValueError(f"scopes must be a non-empty subset of {SCOPES}, got {scopes}")
-    plaintext = KEY_PREFIX + ids.new_token(24)
-    key = ApiKey(id=ids.new_id(), org_id=org_id, name=name, scopes=tuple(sorted(set(scopes))),
-                 key_hash=ids.hash_secret(plaintext), prefix=plaintext[:10],
-                 created_at=utc_now())
-    store.api_keys.add(key)
-    return key, plaintext
-
-
-def grants(key: ApiKey, scope: str) -> bool:
-    return "admin" in key.scopes or scope in key.scopes
 
 
 def presented_key() -> str | None:
@@ -115,8 +95,6 @@ def require_scope(scope: str, service_calls: bool = False):
     def decorator(func):
         @wraps(func)
         def wrapper(*args, **kwargs):
-            from .web import get_store  # late import: web imports this module's users
-
             key = authenticate(get_store(), scope, service_calls)
             g.api_key = key
             g.org_id = key.org_id

@@ -35,6 +35,17 @@ def parse_cell_key(key: str) -> tuple[str, dict[str, str]]:
     return kind, attributes
 
 
+# A report's segment is keyed like a cell without its kind: "size=large|tenure=new".
+def segment_key(attributes: dict) -> str:
+    return "|".join(f"{name}={value}" for name, value in sorted(attributes.items()))
+
+
+def segment_names_of(key: str) -> list[str]:
+    """The attribute names of a segment key, in its order: "size=large|tenure=new" ->
+    ["size", "tenure"]."""
+    return [part.split("=", 1)[0] for part in key.split("|")]
+
+
 ANSWERED = "#answered"
 NOT_SURE = "not_sure"  # shared.instruments.NOT_SURE (defined here too: instruments imports cells)
 

@@ -11,10 +11,10 @@ answer is 429 with Retry-After; every limited answer carries X-RateLimit-Limit a
 Counts live in RATELIMIT_STORAGE_URI. memory:// keeps them in each process (so with N gunicorn
 workers the real limit is up to N times the setting); redis:// or mongodb:// share them.
 
-This used to be Flask-Limiter. It resolved every route's limits, scopes and exemptions again on
-each request, and the in-memory storage underneath started a new timer thread every 10 ms under
-load: together about a fifth of a single POST (bench/bench_http.py). The counting itself was
-always the `limits` library's, and still is; this module is the Flask glue around it.
+Why not Flask-Limiter: it resolves every route's limits, scopes and exemptions again on each
+request, and the in-memory storage underneath starts a new timer thread every 10 ms under load,
+together about a fifth of a single POST (bench/bench_http.py). The counting is the `limits`
+library's; this module is only the Flask glue around it.
 """
 
 from __future__ import annotations
@@ -30,14 +30,13 @@ from limits.storage import Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from .auth import lookup_key, presented_key, valid_service_token
+from .extensions import get_store
 
 EXEMPT_PREFIXES = ("/healthz", "/readyz", "/docs", "/openapi.json", "/static/")
 API_SCOPE = "api"  # the service-wide budget; a route's own limit is scoped by its endpoint
 
 
 def rate_limit_key() -> str:
-    from .web import get_store  # late import: web imports this module
-
     settings = current_app.config["SETTINGS"]
     if valid_service_token(settings.service_token):
         return "service"

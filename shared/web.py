@@ -11,7 +11,6 @@ import http
 import json
 import logging
 import re
-import threading
 import time
 
 import orjson
@@ -26,15 +25,18 @@ from flask_smorest import abort
 from flask_smorest.utils import prepare_response, resolve_schema_instance
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import ids
 from .auth import SECURITY_SCHEME
+from .errors import DomainError
 from .logs import configure_logging
 from .ratelimit import EXEMPT_PREFIXES, RateLimits
 from .problems import PROBLEM_JSON, ProblemErrorSchema, from_http_exception, problem_response
 from .settings import Settings, finalize, load_settings
-from .storage import Store, is_unavailable, open_store
+from .extensions import get_store, init_store  # noqa: F401  (get_store: also imported from here)
+from .storage import is_unavailable
 from .text import MAX_JSON_DEPTH, data_problems, text_problem
 
 log = logging.getLogger("shared.web")
@@ -95,9 +97,9 @@ def item_problems(list_name: str) -> dict[int, list[dict]]:
 class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's Blueprint; every service's routes use this one.
 
-    Given a schema class, @arguments makes webargs build a new schema instance on every
-    request (marshmallow deep-copies each field): a tenth of a single response POST's time.
-    The instance is made once here instead; marshmallow schemas keep no state while loading.
+    Given a schema class, @arguments would make webargs build a new schema instance on every
+    request (marshmallow deep-copies each field), about a tenth of a single response POST's
+    time. So the instance is made once here; marshmallow schemas keep no state while loading.
     """
 
     ARGUMENTS_PARSER = BoundaryParser()
@@ -127,28 +129,6 @@ class ServiceApi(Api):
         response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
         prepare_response(response, self.spec, PROBLEM_JSON)
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
-
-
-def get_store() -> Store:
-    """The store of this process, made on first use.
-
-    Made lazily so that nothing (a MongoClient above all) is created before gunicorn forks its
-    workers; one per process, each backend keeping its own per-thread connections.
-    """
-    app = current_app._get_current_object()
-    store = app.extensions.get("store")
-    if store is None:
-        with app.extensions["store_lock"]:
-            store = app.extensions.get("store")
-            if store is None:
-                settings = app.config["SETTINGS"]
-                store = open_store(settings.store_url, timeout_ms=settings.mongodb_timeout_ms,
-                                   production=settings.is_production)
-                store.check()
-                for prepare in app.extensions["store_setup"]:
-                    prepare(store)
-                app.extensions["store"] = store
-    return store
 
 
 def create_service_app(import_name: str, service: str, title: str,
@@ -182,8 +162,7 @@ def create_service_app(import_name: str, service: str, title: str,
         # trusted proxies name; X-Forwarded-For from anyone else is ignored.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxy_hops,
                                 x_proto=settings.trusted_proxy_hops)
-    app.extensions["store_lock"] = threading.Lock()
-    app.extensions["store_setup"] = list(store_setup)
+    init_store(app, store_setup)
     api = ServiceApi(app)
     api.spec.components.security_scheme("ApiKey", SECURITY_SCHEME)
     _install_request_hooks(app)
@@ -356,6 +335,13 @@ def _install_input_checks(app: Flask) -> None:
 
 
 def _install_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        errors = [{"location": error.location, **e} if error.location else e
+                  for e in error.errors] or None
+        return problem_response(error.status, HTTP_STATUS_CODES[error.status], error.message,
+                                errors)
+
     @app.errorhandler(HTTPException)
     def http_error(error):
         return from_http_exception(error)

@@ -15,18 +15,8 @@ def create_app(settings: Settings | None = None):
                     "responses, for integrations (JSON) and respondents (web forms).",
         store_setup=[install_builtin],
     )
-    from werkzeug.http import HTTP_STATUS_CODES
-
-    from shared.problems import problem_response
-
     from . import cli
-    from .errors import DomainError
 
-    @app.errorhandler(DomainError)
-    def domain_error(error: DomainError):
-        errors = [{"location": "json", **e} for e in error.errors] or None
-        return problem_response(error.status, HTTP_STATUS_CODES[error.status], error.message,
-                                errors)
     from .accounts.routes import blp as accounts_blp
     from .instruments.routes import blp as instruments_blp
     from .invitations.routes import blp as invitations_blp
@@ -70,7 +60,7 @@ def _start_webhook_dispatcher_after_fork(app) -> None:
 
 def _start_counter_folder_after_fork(app) -> None:
     """MongoDB stores responses as pending and counts them in a separate step (see
-    shared/storage/mongo.py): each worker folds every COUNTER_FOLD_SECONDS."""
+    shared/storage/mongo/responses.py): each worker folds every COUNTER_FOLD_SECONDS."""
     from shared.storage.folding import start_folder
 
     if app.config["SETTINGS"].store_url.startswith(("mongodb://", "mongodb+srv://")):
@@ -83,7 +73,7 @@ def _start_after_fork(app, name: str, every: float, start) -> None:
     (after gunicorn forks), once per process. start(get_store, every, stop) -> thread."""
     import threading
 
-    from shared.web import get_store
+    from shared.extensions import get_store
 
     if every <= 0:
         return

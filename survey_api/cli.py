@@ -9,14 +9,14 @@ import click
 from flask import Flask, current_app
 from tqdm import tqdm
 
-from shared.auth import SCOPES
+from shared.keys import SCOPES
 from shared.storage import AlreadyExists, open_store, shown_store_url
-from shared.web import get_store
+from shared.extensions import get_store
 
 from . import rebuild
 from .accounts import domain as accounts
 from .demo import DEMO_CONSOLE_EMAIL, seed_console_user, seed_demo
-from .errors import DomainError
+from shared.errors import DomainError
 from .instruments import install_builtin
 from .responses.importer import import_csv
 

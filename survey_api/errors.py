@@ -1,28 +1,6 @@
-"""Domain errors: raised by the plain domain functions, turned into problem responses by routes."""
+"""The domain errors now live in shared.errors; this name stays for the modules that still
+import it from here (survey_api/forms)."""
 
-from __future__ import annotations
+from shared.errors import Conflict, DomainError, Invalid, NotFound
 
-
-class DomainError(Exception):
-    status = 400
-
-    def __init__(self, message: str, errors: list[dict] | None = None):
-        super().__init__(message)
-        self.message = message
-        self.errors = errors or []
-
-
-class NotFound(DomainError):
-    status = 404
-
-
-class Conflict(DomainError):
-    """The request is well-formed but the resource's state forbids it."""
-
-    status = 409
-
-
-class Invalid(DomainError):
-    """Field-level errors: each {"field": ..., "reason": ...}."""
-
-    status = 422
+__all__ = ["Conflict", "DomainError", "Invalid", "NotFound"]

@@ -10,9 +10,9 @@ from hypothesis import settings as hypothesis_settings
 import pdf_service
 import scoring_service
 import survey_api
-from shared.auth import issue_key
+from shared.keys import issue_key
 from shared.settings import Settings
-from shared.web import get_store
+from shared.extensions import get_store
 from survey_api.accounts.domain import create_organization
 
 # In CI (CI=true) property tests and the bounded API fuzzing draw the same examples every run,

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from shared.web import get_store
+from shared.extensions import get_store
 from survey_api.console import campaign, users
 from survey_api.console.mailer import send_due
 
@@ -228,7 +228,7 @@ def test_links_are_recoverable_and_open_the_form(app, client, store, open_survey
 
 
 def _admin_key(app, store, lead) -> str:
-    from shared.auth import issue_key
+    from shared.keys import issue_key
     return issue_key(store, lead.org_id, "t", ["admin"])[1]
 
 

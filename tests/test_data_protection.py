@@ -6,7 +6,7 @@ import logging
 import random
 
 from shared.logs import JsonFormatter
-from shared.web import get_store
+from shared.extensions import get_store
 from survey_api.rebuild import recompute
 
 from .factories import builtin, complete_answers

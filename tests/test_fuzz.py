@@ -18,7 +18,7 @@ import pdf_service
 import scoring_service
 import survey_api
 from shared.settings import Settings
-from shared.web import get_store
+from shared.extensions import get_store
 
 from .helpers import LiveServer
 from .conftest import Tenant

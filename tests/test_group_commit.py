@@ -1,4 +1,4 @@
-"""Group commit (shared/storage/group_commit.py): callers that queue while a transaction is
+"""Group commit (shared/storage/sqlite/group_commit.py): callers that queue while a transaction is
 being written share the next one, and each still gets exactly its own results.
 
 The transaction here is a small in-memory journal that keeps a group's writes only if the
@@ -12,7 +12,7 @@ import time
 from contextlib import contextmanager
 
 from shared.storage import CREATED, DUPLICATE, open_store
-from shared.storage.group_commit import GroupCommit
+from shared.storage.sqlite.group_commit import GroupCommit
 
 from .test_storage_contract import make_org, make_response, make_survey
 

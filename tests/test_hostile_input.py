@@ -14,7 +14,7 @@ import pytest
 
 import survey_api
 from shared.storage import open_store
-from shared.web import get_store
+from shared.extensions import get_store
 from survey_api.webhooks.dispatch import deliver_due
 
 from .conftest import SERVICES, Tenant

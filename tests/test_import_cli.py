@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import random
 
-from shared.web import get_store
+from shared.extensions import get_store
 
 from .factories import builtin, complete_answers
 

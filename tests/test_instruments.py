@@ -205,3 +205,21 @@ def test_counters_from_the_validator_match_the_plain_recount(customer_validator)
         "n", "nps#answered", "nps=9", "tenure#answered", "tenure=new",
         "content_useful#answered", "content_useful=articles", "content_useful=reviews",
         "top_sources#answered", "top_sources@1=peers", "top_sources@2=search"])
+
+
+def test_segment_keys_and_cell_keys_are_one_codec():
+    """A report segment's key is a cell key without its kind: written and read in one place
+    (shared.cells), whatever the names and values."""
+    import random
+
+    from shared.cells import cell_key, parse_cell_key, segment_key, segment_names_of
+
+    rng = random.Random(14)
+    for _ in range(200):
+        names = rng.sample(["size", "tenure", "region", "role", "industry"], rng.randint(1, 4))
+        attributes = {name: rng.choice(["large", "new", "emea", "it-ops", "a b"]) for name in names}
+        key = segment_key(attributes)
+        assert cell_key("customer", attributes, names) == "customer|" + key
+        assert parse_cell_key("customer|" + key) == ("customer", attributes)
+        assert segment_names_of(key) == sorted(names)
+    assert segment_key({"tenure": "new", "size": "large"}) == "size=large|tenure=new"

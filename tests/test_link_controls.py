@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from urllib.parse import urlsplit
 
-from shared.web import get_store
+from shared.extensions import get_store
 from survey_api.responses.domain import context_for, ingest_prepared, prepare
 
 from .factories import builtin, complete_answers

@@ -15,7 +15,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from shared.storage import open_store
-from shared.storage.mongo import FOLD_LEASE, _Aggregates
+from shared.storage.mongo import FOLD_LEASE
+from shared.storage.mongo.responses import _Aggregates
 from tests.test_storage_contract import make_org, make_response, make_survey
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)

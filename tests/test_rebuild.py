@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from shared.web import get_store
+from shared.extensions import get_store
 
 from .factories import builtin, complete_answers
 

@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 
-from shared.web import get_store
+from shared.extensions import get_store
 
 from .factories import builtin, complete_answers
 

@@ -118,3 +118,32 @@ def test_invalid_fields_are_a_422_problem_naming_each_field(client, tenant):
     assert "admin" in by_field["scopes.1"]["reason"]  # names the allowed values
     assert by_field["colour"]["location"] == "json"
     assert "name" in body["detail"]
+
+
+def test_a_domain_error_is_a_problem_document_on_every_service(settings):
+    """The shared app factory answers shared.errors.DomainError on all three services, with
+    the fields scoring_service's ReportError has (status, message, errors)."""
+    from shared.errors import DomainError, Invalid
+
+    for name, make_app in sorted(SERVICES.items()):
+        app = make_app(settings)
+
+        @app.get("/refused")
+        def refused():
+            raise DomainError(422, "2 field(s) are invalid.",
+                              [{"field": "segment_by.0", "location": "query", "reason": "Two."},
+                               {"field": "responses.3.q1", "reason": "Out of range."}])
+
+        @app.get("/invalid")
+        def invalid():
+            raise Invalid("1 field(s) are invalid.", [{"field": "name", "reason": "Too long."}])
+
+        client = app.test_client()
+        body = assert_problem(client.get("/refused"), 422)
+        assert body["title"] == "Unprocessable Entity", name
+        assert body["detail"] == "2 field(s) are invalid."
+        assert body["errors"] == [
+            {"field": "segment_by.0", "location": "query", "reason": "Two."},
+            {"field": "responses.3.q1", "reason": "Out of range."}]
+        body = assert_problem(client.get("/invalid"), 422)
+        assert body["errors"] == [{"location": "json", "field": "name", "reason": "Too long."}]

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 import survey_api
-from shared.web import get_store
+from shared.extensions import get_store
 from survey_api.webhooks.dispatch import Dispatcher, deliver_due, start_dispatcher
 
 from .conftest import Tenant

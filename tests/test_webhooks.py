@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from shared.web import get_store
+from shared.extensions import get_store
 from survey_api.webhooks.dispatch import BACKOFF, deliver_due
 
 from .factories import builtin, complete_answers

@@ -6,9 +6,8 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from .interface import (
-    CONFLICT, CREATED, DUPLICATE, UPDATED, AlreadyExists, Store, StorageError,
-)
+from .batch import CONFLICT, CREATED, DUPLICATE, UPDATED
+from .interface import AlreadyExists, Store, StorageError
 from .codec import canonical_bytes  # noqa: F401
 from .models import (  # noqa: F401  (re-exported for the services)
     ApiKey, AuditEvent, Brief, ConsoleUser, OutboxMail, Delivery, Instrument, Invitation, NewResponse, Organization, Page, Response, Survey,

@@ -20,8 +20,8 @@ def _field_names(cls) -> tuple[str, ...]:
 
 
 def to_doc(record) -> dict:
-    """A shallow dict of the record (dataclasses.asdict deep-copies every nested answer, which
-    was the largest cost of ingesting a batch; the values are JSON data already)."""
+    """A shallow dict of the record: the values are JSON data already, and dataclasses.asdict
+    would deep-copy every nested answer, the largest cost of ingesting a batch."""
     doc = {name: getattr(record, name) for name in _field_names(type(record))}
     for key, value in doc.items():
         if isinstance(value, tuple):
@@ -38,8 +38,8 @@ def from_doc(cls: type[T], doc: dict) -> T:
     return cls(**values)
 
 
-# orjson rather than the json module: encoding and decoding response documents was a fifth of
-# the ingest path's time, and orjson does both several times faster with the same compact text.
+# orjson rather than the json module: encoding and decoding response documents is a large share
+# of the ingest path's time, and orjson does both several times faster with the same compact text.
 # What orjson refuses to write (integers beyond 64 bits) the json module still writes. Lone
 # surrogates are refused at the boundary (shared/text.py); one that gets this far anyway is
 # written as U+FFFD, never as an escape no strict reader can read back.

@@ -1,5 +1,5 @@
 """The background step that folds responses stored as pending into the per-cell counters
-(MongoDB; see mongo.py for why counting is not in the response's transaction)."""
+(MongoDB; see mongo/responses.py for why counting is not in the response's transaction)."""
 
 from __future__ import annotations
 

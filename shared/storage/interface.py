@@ -8,9 +8,6 @@ The contract tests in tests/test_storage_contract.py run the same assertions on 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections import Counter
-from dataclasses import dataclass, replace
-from itertools import chain
 from typing import Callable, Iterable, Iterator
 
 from .models import (
@@ -42,62 +39,6 @@ Outbox = Callable[[list[Response]], list[Delivery]]
 
 class AlreadyExists(StorageError):
     """An add() met an existing record with the same key."""
-
-
-# Outcomes of adding a response with a client submission id.
-CREATED = "created"
-DUPLICATE = "duplicate"  # same submission id, same content: the stored one is returned
-CONFLICT = "conflict"  # same submission id, different content: nothing is written
-UPDATED = "updated"  # same submission id, the stored one was partial: replaced (same id)
-
-
-def decide(previous: "Response | None", new: "Response") -> str:
-    """What adding `new` means given what is stored under its submission id.
-
-    A partial response (complete=False) is a draft: it is never counted and may be replaced,
-    until the response is complete. A complete response is final.
-    """
-    if previous is None:
-        return CREATED
-    if previous.content_hash == new.content_hash:
-        return DUPLICATE
-    if not previous.complete:
-        return UPDATED
-    return CONFLICT
-
-
-@dataclass
-class BatchPlan:
-    """What a batch of responses writes, decided item by item against what is stored and
-    against the batch's own earlier items."""
-
-    results: list[tuple[Response, str]]  # one per item, in order: (stored response, outcome)
-    inserts: dict[tuple[str, str], int]  # (survey, submission id) -> position of its new row
-    updates: dict[tuple[str, str], int]  # ... -> position of the version replacing a stored draft
-    final: dict[int, NewResponse]  # position -> the response as it will be written
-
-
-def plan_batch(batch: list[NewResponse], stored: dict[tuple[str, str], Response]) -> BatchPlan:
-    """stored: the responses already under the batch's submission ids (updated as planned)."""
-    plan = BatchPlan([], {}, {}, {})
-    for position, new in enumerate(batch):
-        r = new.response
-        key = (r.survey_id, r.submission_id)
-        previous = stored.get(key)
-        outcome = decide(previous, r)
-        if outcome in (DUPLICATE, CONFLICT):
-            plan.results.append((previous, outcome))
-            continue
-        if outcome == UPDATED:  # a draft replaced: it keeps its id and creation time
-            r = replace(r, id=previous.id, created_at=previous.created_at)
-            (plan.inserts if key in plan.inserts else plan.updates)[key] = position
-        else:
-            plan.inserts[key] = position
-        plan.final[position] = NewResponse(r, new.counters)
-        stored[key] = r
-        plan.results.append((r, outcome))
-    return plan
-
 
 class OrganizationRepository(ABC):
     @abstractmethod
@@ -186,7 +127,7 @@ class ResponseRepository(ABC):
     def add(self, new: NewResponse, outbox: "Outbox | None" = None) -> tuple[Response, str]:
         """Store one response and count it (see add_many for outbox).
 
-        Returns (stored response, CREATED | UPDATED | DUPLICATE | CONFLICT), as `decide` says.
+        Returns (stored response, CREATED | UPDATED | DUPLICATE | CONFLICT), as `batch.outcome_of_adding` says.
         On DUPLICATE and CONFLICT the returned response is the one already stored and nothing is
         written; on UPDATED a stored partial response was replaced, keeping its id. Counters
         are applied for responses written complete (and a partial one is never counted).
@@ -401,12 +342,3 @@ class Store(ABC):
     def initialize(self) -> list[str]:
         """Create what the store needs (`init-db`); idempotent. Returns what it did."""
         return []
-
-
-def sum_counters(batch: Iterable[NewResponse]) -> dict[str, dict[str, int]]:
-    """Aggregate the counter increments of many responses per cell before one write per cell."""
-    by_cell: dict[str, list[tuple[str, ...]]] = {}
-    for new in batch:
-        by_cell.setdefault(new.response.cell_key, []).append(new.counters)
-    # One Counter per cell over all its names: the counting loop runs in C.
-    return {cell: dict(Counter(chain.from_iterable(names))) for cell, names in by_cell.items()}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shared import ids
-from shared.auth import issue_key
+from shared.keys import issue_key
 from shared.storage import AlreadyExists, ApiKey, Organization, Store, utc_now
 
 from ..audit import record

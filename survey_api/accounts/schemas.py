@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from shared.auth import SCOPES
+from shared.keys import SCOPES
 from shared.text import SingleLine
 
 

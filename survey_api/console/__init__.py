@@ -11,7 +11,8 @@ from flask_login import LoginManager
 from flask_wtf.csrf import generate_csrf
 
 from shared.storage import AlreadyExists
-from shared.web import get_store, service_pages
+from shared.extensions import get_store
+from shared.web import service_pages
 
 from . import campaign, users
 from .mailer import send_due, start_sender

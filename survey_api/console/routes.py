@@ -16,11 +16,12 @@ from wtforms import ValidationError
 
 from shared import ids
 from shared.storage import AlreadyExists, OutboxMail
-from shared.web import get_store
+from shared.cells import segment_names_of
+from shared.extensions import get_store
 
 from ..accounts.domain import create_key, revoke_key
 from ..audit import record
-from ..errors import DomainError
+from shared.errors import DomainError
 from ..forms.domain import links as web_links
 from ..surveys import domain as surveys
 from . import campaign, users
@@ -451,8 +452,8 @@ def results(survey_id):
     chosen, offered = None, []
     if report:
         # The segments the report can cross: those of its own segment keys.
-        offered = sorted({part.split("=")[0] for s in report["segments"]
-                          for part in s["key"].split("|") if "=" in part})
+        offered = sorted({name for s in report["segments"] if "=" in s["key"]
+                          for name in segment_names_of(s["key"])})
         segments = {s["key"]: s for s in report["segments"]}
         chosen = segments.get(request.args.get("segment", ""), report["overall"])
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shared.storage import AlreadyExists, Instrument, Store
 
-from ..errors import Conflict, NotFound
+from shared.errors import Conflict, NotFound
 from . import builtin_instruments
 from shared.instruments import questions_of
 

@@ -6,7 +6,8 @@ from flask import g
 from flask.views import MethodView
 
 from shared.auth import require_scope
-from shared.web import Blueprint, get_store
+from shared.extensions import get_store
+from shared.web import Blueprint
 
 from . import domain
 from .schemas import InstrumentQuerySchema, InstrumentSchema, InstrumentSummarySchema

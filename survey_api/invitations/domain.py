@@ -12,7 +12,7 @@ from shared.cells import attribute_errors
 from shared.storage import Invitation, Store, Survey, to_timestamp, utc_now
 from shared.text import email_problem, text_problem
 
-from ..errors import Conflict, Invalid, NotFound
+from shared.errors import Conflict, Invalid, NotFound
 
 MAX_PER_REQUEST = 10_000
 FINAL = ("completed", "revoked")

@@ -7,7 +7,8 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from shared.auth import require_scope
-from shared.web import Blueprint, get_store
+from shared.extensions import get_store
+from shared.web import Blueprint
 
 from ..surveys.domain import get_survey
 from . import domain

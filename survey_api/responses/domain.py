@@ -18,14 +18,15 @@ from shared.storage import (
     canonical_bytes, utc_now,
 )
 
-from ..errors import Invalid
+from shared.errors import Invalid
 from shared.instruments import segment_names, segment_questions, validator_for
 from ..invitations.domain import is_expired
 from ..surveys.domain import instruments_of
 from ..webhooks import domain as webhooks
 
 MAX_BATCH = 1000
-NOTHING: frozenset[str] = frozenset()
+# skip_required when no segment attribute is known up front: every required question is asked.
+NONE_SKIPPED: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -107,7 +108,7 @@ def prepare(ctx: IngestContext, item: dict, source: str,
     checked = validator.check(
         item["answers"], complete=complete,
         skip_required=frozenset(qid for name, qid in asked_here.items() if name in known)
-        if known else NOTHING)
+        if known else NONE_SKIPPED)
     answers = checked.answers
     errors += checked.errors
     if errors:
@@ -138,7 +139,7 @@ def _same_submission(ctx: IngestContext, invitation, item: dict) -> bool:
     return previous is not None and previous.submission_id == item["submission_id"]
 
 
-def after_store(ctx: IngestContext, stored: list[tuple[Response, str]]) -> None:
+def advance_invitations(ctx: IngestContext, stored: list[tuple[Response, str]]) -> None:
     """Move the invitations of newly stored responses along: completed, or started."""
     for response, outcome in stored:
         if outcome not in (CREATED, UPDATED) or not response.invitation_id:
@@ -161,7 +162,7 @@ def ingest_prepared(ctx: IngestContext, ready: list[NewResponse]) -> list[tuple[
     stored = ctx.store.responses.add_many(
         ready, outbox=webhooks.outbox(ctx.store, ctx.survey.org_id, "response.created",
                                       webhooks.response_event))
-    after_store(ctx, stored)
+    advance_invitations(ctx, stored)
     return stored
 
 

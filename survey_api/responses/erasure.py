@@ -7,7 +7,7 @@ from shared.instruments import validator_for
 from shared.storage import Store, Survey
 
 from ..audit import record
-from ..errors import Invalid, NotFound
+from shared.errors import Invalid, NotFound
 from ..surveys.domain import instruments_of
 
 

@@ -19,7 +19,7 @@ from shared.instruments import NOT_SURE
 from shared.storage import CONFLICT, Store, Survey, utc_now
 from shared.text import text_problem
 
-from ..errors import Invalid
+from shared.errors import Invalid
 from .domain import MAX_BATCH, context_for, ingest_prepared, one_per_invitation, prepare
 from .export import FORMULA_STARTS
 

@@ -12,7 +12,8 @@ from shared.auth import require_scope
 from shared.problems import flatten_messages
 from shared.storage import CONFLICT, to_timestamp
 from shared.text import encode_utf8
-from shared.web import Blueprint, get_store, item_problems, items_checked_one_by_one
+from shared.extensions import get_store
+from shared.web import Blueprint, item_problems, items_checked_one_by_one
 
 from ..surveys.domain import get_survey
 from ..audit import record

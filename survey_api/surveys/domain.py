@@ -10,7 +10,7 @@ from shared.bounded_cache import BoundedCache
 from shared.storage import Instrument, Store, Survey, to_timestamp, utc_now
 
 from ..audit import record
-from ..errors import Conflict, Invalid, NotFound
+from shared.errors import Conflict, Invalid, NotFound
 from shared.instruments import segment_questions
 
 DEFAULT_CUSTOMER = "how-you-buy"
@@ -136,7 +136,7 @@ def transition(store: Store, org_id: str, survey_id: str, to: str,
 
 
 # Instrument versions never change once stored, so a process may keep the ones it has read
-# (parsing a full questionnaire definition on every response was a large share of a POST).
+# (parsing a full questionnaire definition on every response would be a large share of a POST).
 _pinned: BoundedCache[Instrument] = BoundedCache(1000)
 
 

@@ -7,7 +7,7 @@ from typing import Callable, Iterable
 from shared import ids
 from shared.storage import Delivery, Response, Store, Webhook
 
-from ..errors import Invalid, NotFound
+from shared.errors import Invalid, NotFound
 from .targets import url_problem
 
 EVENTS = ("response.created",)

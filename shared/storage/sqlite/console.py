@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 
-from .codec import dumps, from_doc, loads
-from .interface import AlreadyExists, ConsoleUserRepository, OutboxRepository
-from .models import ConsoleUser, OutboxMail
+from ..codec import dumps, from_doc, loads
+from ..interface import AlreadyExists, ConsoleUserRepository, OutboxRepository
+from ..models import ConsoleUser, OutboxMail
 
 MIGRATION = """
     CREATE TABLE console_users (

@@ -6,9 +6,9 @@ import pymongo
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from .codec import from_doc, to_doc
-from .interface import AlreadyExists, ConsoleUserRepository, OutboxRepository
-from .models import ConsoleUser, OutboxMail, utc_now
+from ..interface import AlreadyExists, ConsoleUserRepository, OutboxRepository
+from ..models import ConsoleUser, OutboxMail, utc_now
+from .schema import from_mongo, to_mongo
 
 
 def ensure_indexes(db) -> None:
@@ -18,47 +18,33 @@ def ensure_indexes(db) -> None:
     db.outbox.create_index([("org_id", ASCENDING), ("_id", DESCENDING)])
 
 
-def _to_mongo(record) -> dict:
-    doc = to_doc(record)
-    doc["_id"] = doc.pop("id")
-    return doc
-
-
-def _from_mongo(cls, doc):
-    if doc is None:
-        return None
-    doc = dict(doc)
-    doc["id"] = doc.pop("_id")
-    return from_doc(cls, doc)
-
-
 class ConsoleUsers(ConsoleUserRepository):
     def __init__(self, store):
         self.store = store
 
     def add(self, user):
         try:
-            self.store.db.console_users.insert_one(_to_mongo(user))
+            self.store.db.console_users.insert_one(to_mongo(user))
         except DuplicateKeyError as exc:
             raise AlreadyExists(f"a console user {user.email!r} exists") from exc
         return user
 
     def get(self, user_id):
-        return _from_mongo(ConsoleUser, self.store.db.console_users.find_one({"_id": user_id}))
+        return from_mongo(ConsoleUser, self.store.db.console_users.find_one({"_id": user_id}))
 
     def find_by_email(self, email):
-        return _from_mongo(ConsoleUser, self.store.db.console_users.find_one({"email": email}))
+        return from_mongo(ConsoleUser, self.store.db.console_users.find_one({"email": email}))
 
     def list(self, org_id):
         cursor = self.store.db.console_users.find({"org_id": org_id}).sort("_id", ASCENDING)
-        return [_from_mongo(ConsoleUser, d) for d in cursor]
+        return [from_mongo(ConsoleUser, d) for d in cursor]
 
     def update(self, user_id, changes):
         changes = {k: list(v) if isinstance(v, tuple) else v for k, v in changes.items()}
         doc = self.store.db.console_users.find_one_and_update(
             {"_id": user_id}, {"$set": {**changes, "updated_at": utc_now()}},
             return_document=pymongo.ReturnDocument.AFTER)
-        return _from_mongo(ConsoleUser, doc)
+        return from_mongo(ConsoleUser, doc)
 
 
 class Outbox(OutboxRepository):
@@ -67,7 +53,7 @@ class Outbox(OutboxRepository):
 
     def add_many(self, mails):
         if mails:
-            self.store.db.outbox.insert_many([_to_mongo(m) for m in mails])
+            self.store.db.outbox.insert_many([to_mongo(m) for m in mails])
 
     def claim_due(self, now, lease_until, limit=50):
         claimed = []
@@ -80,18 +66,18 @@ class Outbox(OutboxRepository):
                 return_document=pymongo.ReturnDocument.AFTER)
             if doc is None:
                 break
-            claimed.append(_from_mongo(OutboxMail, doc))
+            claimed.append(from_mongo(OutboxMail, doc))
         return claimed
 
     def update(self, mail_id, changes):
         doc = self.store.db.outbox.find_one_and_update(
             {"_id": mail_id}, {"$set": {**changes, "updated_at": utc_now()}},
             return_document=pymongo.ReturnDocument.AFTER)
-        return _from_mongo(OutboxMail, doc)
+        return from_mongo(OutboxMail, doc)
 
     def list(self, org_id, survey_id=None, limit=100):
         query = {"org_id": org_id}
         if survey_id is not None:
             query["survey_id"] = survey_id
         cursor = self.store.db.outbox.find(query).sort("_id", DESCENDING).limit(limit)
-        return [_from_mongo(OutboxMail, d) for d in cursor]
+        return [from_mongo(OutboxMail, d) for d in cursor]

@@ -1,11 +1,11 @@
 """Group commit: writers that arrive together share one transaction.
 
 SQLite lets one writer in at a time, and under synchronous=FULL every commit waits for the disk.
-Single-response posts from a worker's threads used to queue for the write lock and commit one by
-one; while one waited for its fsync, the others were parsed, validated and then waited too. Now
-the thread that gets the lock writes everything queued by then in one transaction (one fsync), and
-each caller gets back its own results. Nothing is acknowledged before its transaction commits, so
-durability is unchanged; only the number of commits per response drops.
+Committing each single-response post on its own, a worker's threads would queue for the write
+lock and wait for one fsync after another. Instead the thread that gets the lock writes
+everything queued by then in one transaction (one fsync), and each caller gets back its own
+results. Nothing is acknowledged before its transaction commits, so durability is that of one
+commit per post; only the number of commits is smaller.
 
 The group behaves as if its callers had written one after another in the order they queued: the
 work function sees their items concatenated, so a submission id posted twice in one group is
