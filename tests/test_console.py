@@ -48,6 +48,7 @@ def open_survey(store, tenant):
     from survey_api.surveys.domain import create_survey, transition
     survey = create_survey(store, tenant.org.id, {
         "name": "How our customers buy", "segments": {"region": ["emea", "americas"]},
+        "customer_instrument": {"id": "how-you-buy", "version": 1},  # the answers posted below
         "branding": {"vendor_name": "Acme Analytics", "accent_color": "#0b7285"}})
     return {"id": transition(store, tenant.org.id, survey.id, "open").id}
 

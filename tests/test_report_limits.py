@@ -14,6 +14,8 @@ from .populations import healthy_customer, healthy_vendor
 from .test_pdf_api import inbox, pdf_client, scoring_url  # noqa: F401 (fixtures)
 from .test_scoring_api import filled_survey  # noqa: F401 (fixture)
 
+V1 = {"id": "how-you-buy", "version": 1}  # the answers these tests generate
+
 MANY = {name: [f"v{i:02d}" for i in range(50)] for name in ("aa", "bb", "cc", "dd")}
 
 
@@ -25,7 +27,8 @@ def scoring(settings, app):
 @pytest.fixture
 def wide_survey(client, tenant):
     """Four custom segments of 50 values each, 40 customers spread over them."""
-    survey = client.post("/v1/surveys", json={"name": "wide", "segments": MANY},
+    survey = client.post("/v1/surveys", json={"name": "wide", "segments": MANY,
+                                              "customer_instrument": V1},
                          headers=tenant.headers()).get_json()
     client.post(f"/v1/surveys/{survey['id']}/open", headers=tenant.headers())
     rng = random.Random(8)
@@ -105,7 +108,7 @@ def test_stateless_scoring_caps_segments_and_crosses(scoring, tenant):
     responses = [{"answers": healthy_customer(rng, "new", "small"),
                   "attributes": {"aa": rng.choice(MANY["aa"]), "bb": rng.choice(MANY["bb"])}}
                  for _ in range(12)]
-    body = {"segments": MANY, "segment_by": ["aa,bb"], "responses": responses,
+    body = {"segments": MANY, "segment_by": ["aa,bb"], "responses": responses, "instrument": V1,
             "vendor_responses": [{"answers": healthy_vendor(rng, "sales")}]}
     refused = scoring.post("/v1/score", json=body, headers=tenant.headers("read"))
     assert refused.status_code == 422

@@ -71,7 +71,8 @@ def wait_until(condition, seconds=60.0):
 
 
 def open_survey_of(client, tenant) -> dict:
-    survey = client.post("/v1/surveys", json={"name": "hooks"}, headers=tenant.headers()).get_json()
+    survey = client.post("/v1/surveys", json={"name": "hooks", "customer_instrument": {
+        "id": "how-you-buy", "version": 1}}, headers=tenant.headers()).get_json()
     client.post(f"/v1/surveys/{survey['id']}/open", headers=tenant.headers())
     return survey
 
