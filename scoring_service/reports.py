@@ -11,6 +11,7 @@ from shared.storage import Instrument, Store
 
 from .scoring.engine import TooMuchWork, build_report, segment_key
 from .scoring.model import load_model
+from .scoring.waves import wave_changes
 from .voice import customers_voice
 
 
@@ -131,10 +132,25 @@ def survey_report(store: Store, org_id: str, survey_id: str, segment_by: list[st
         explain=explain, also=also)
     if explained is not None:
         report["explained"] = explained
+    report["changes"] = _changes(store, org_id, survey, customer.definition, names["customer"])
     report["survey"] = {"id": survey.id, "name": survey.name, "status": survey.status,
                         "branding": survey.branding, "created_at": survey.created_at}
     report["voice"] = customers_voice(store, survey, report)
     return report
+
+
+def _changes(store: Store, org_id: str, survey, customer_definition: dict,
+             names: list[str]) -> dict | None:
+    """What changed since the wave this survey repeats (None when it names none, or when that
+    survey has since been deleted)."""
+    previous_id = (survey.settings or {}).get("repeats")
+    previous = store.surveys.get(org_id, previous_id) if previous_id else None
+    if previous is None:
+        return None
+    return _limited("query", wave_changes, store.aggregates.for_survey(survey.id),
+                    store.aggregates.for_survey(previous.id), model=load_model(),
+                    customer_definition=customer_definition, segments=survey.segments,
+                    customer_names=names, previous_survey=previous.id)
 
 
 def stateless_report(customer: Instrument, vendor: Instrument, body: dict) -> dict:

@@ -200,6 +200,36 @@ class ExaminedSchema(ma.Schema):
     alpha = ma.fields.Float()
 
 
+class ChangeSchema(ma.Schema):
+    segment = ma.fields.String(metadata={"example": "size=large"})
+    segment_label = ma.fields.String()
+    filters = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
+    metric = ma.fields.String(metadata={"description": "alignment or A1-A7"})
+    metric_name = ma.fields.String()
+    value = ma.fields.Float(metadata={"description": "This wave"})
+    previous_value = ma.fields.Float(metadata={"description": "The wave it repeats"})
+    difference = ma.fields.Float(metadata={"description": "This wave - the previous one"})
+    interval = _interval("Interval of the difference")
+    p = ma.fields.Float()
+    p_adjusted = ma.fields.Float(metadata={"description": "Holm over every wave comparison"})
+    significant = ma.fields.Boolean()
+    n = ma.fields.Integer()
+    previous_n = ma.fields.Integer()
+
+
+class ChangesExaminedSchema(ExaminedSchema):
+    family = ma.fields.String()
+    min_difference = ma.fields.Float()
+
+
+class ChangesSchema(ma.Schema):
+    previous_survey = ma.fields.String(allow_none=True)
+    examined = ma.fields.Nested(ChangesExaminedSchema)
+    significant = ma.fields.Integer(metadata={"description": "How many changes are significant"})
+    items = ma.fields.List(ma.fields.Nested(ChangeSchema), metadata={
+        "description": "Significant changes first (largest first), then the rest"})
+
+
 class ModelRefSchema(ma.Schema):
     id = ma.fields.String()
     version = ma.fields.String()
@@ -229,6 +259,9 @@ class ReportSchema(ma.Schema):
     findings = ma.fields.List(ma.fields.Nested(FindingSchema), metadata={
         "description": "Significant differences in any segment or cross, ranked by priority"})
     examined = ma.fields.Nested(ExaminedSchema)
+    changes = ma.fields.Nested(ChangesSchema, allow_none=True, metadata={
+        "description": "What changed since the survey this one repeats (settings.repeats); "
+                       "null when it repeats none"})
     overall = ma.fields.Nested(SegmentSchema)
     segments = ma.fields.List(ma.fields.Nested(SegmentSchema))
     recommendations = ma.fields.List(ma.fields.Nested(RecommendationSchema))

@@ -61,6 +61,30 @@ def _segments(customer: Instrument, vendor: Instrument, given: dict | None) -> d
     return segments
 
 
+def _check_repeats(store: Store, org_id: str, survey_id: str | None, settings: dict,
+                   customer: Instrument, vendor: Instrument) -> None:
+    """settings.repeats names an earlier wave: a survey of the same organization (another
+    organization's survey is as unknown as a missing one) asking the same instruments."""
+    previous_id = settings.get("repeats")
+    if previous_id is None:
+        return
+    field = "settings.repeats"
+    if previous_id == survey_id:
+        raise Invalid("A survey cannot repeat itself.",
+                      [{"field": field, "reason": "Name the earlier survey this one repeats."}])
+    previous = store.surveys.get(org_id, previous_id)
+    if previous is None:
+        raise Invalid("The survey repeats a survey that does not exist.",
+                      [{"field": field, "reason": f"No survey {previous_id}."}])
+    if (previous.customer_instrument["id"], previous.vendor_instrument["id"]) != (
+            customer.id, vendor.id):
+        raise Invalid("A repeated survey must ask the same instruments.", [{
+            "field": field,
+            "reason": f"Survey {previous_id} asks {previous.customer_instrument['id']} and "
+                      f"{previous.vendor_instrument['id']}; this one asks {customer.id} and "
+                      f"{vendor.id}."}])
+
+
 def create_survey(store: Store, org_id: str, data: dict) -> Survey:
     customer = _resolve(store, org_id, data.get("customer_instrument"), DEFAULT_CUSTOMER,
                         "customer", "customer_instrument")
@@ -74,6 +98,7 @@ def create_survey(store: Store, org_id: str, data: dict) -> Survey:
         branding=data.get("branding") or {},
         settings=data.get("settings") or {},
     )
+    _check_repeats(store, org_id, None, survey.settings, customer, vendor)
     survey = replace(survey, staff_link=new_staff_link(survey))
     return store.surveys.add(survey)
 
@@ -119,6 +144,7 @@ def update_survey(store: Store, org_id: str, survey_id: str, changes: dict) -> S
         merged["segments"] = _segments(customer, vendor, changes.get("segments"))
     merged["customer_instrument"] = {"id": customer.id, "version": customer.version}
     merged["vendor_instrument"] = {"id": vendor.id, "version": vendor.version}
+    _check_repeats(store, org_id, survey_id, merged["settings"], customer, vendor)
     return store.surveys.update(org_id, survey_id, merged)
 
 

@@ -46,6 +46,11 @@ class SurveySettingsSchema(ma.Schema):
     staff_response_cap = ma.fields.Integer(
         strict=True, load_default=200, validate=validate.Range(1, 1000),
         metadata={"description": "The most staff self-assessments the staff link takes"})
+    repeats = ma.fields.String(
+        allow_none=True, validate=validate.Length(min=1, max=64),
+        metadata={"description": "The id of the earlier survey (wave) this one repeats: same "
+                                 "organization, same instruments. The report then shows what "
+                                 "changed since; null removes the link"})
 
 
 class SurveyInputSchema(ma.Schema):
