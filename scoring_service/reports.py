@@ -11,6 +11,7 @@ from shared.storage import Instrument, Store
 
 from .scoring.engine import TooMuchWork, build_report, segment_key
 from .scoring.model import load_model
+from .scoring.representation import representation
 from .scoring.waves import wave_changes
 from .voice import customers_voice
 
@@ -133,10 +134,28 @@ def survey_report(store: Store, org_id: str, survey_id: str, segment_by: list[st
     if explained is not None:
         report["explained"] = explained
     report["changes"] = _changes(store, org_id, survey, customer.definition, names["customer"])
+    hidden = {s["key"] for s in report["segments"] if s["status"] == "suppressed"}
+    report["representation"] = representation(
+        invitations=_invitations(store, org_id, survey.id),
+        cells=store.aggregates.for_survey(survey.id), segments=survey.segments,
+        names=names["customer"], population=(survey.settings or {}).get("population"),
+        hidden=hidden)
     report["survey"] = {"id": survey.id, "name": survey.name, "status": survey.status,
                         "branding": survey.branding, "created_at": survey.created_at}
     report["voice"] = customers_voice(store, survey, report)
     return report
+
+
+def _invitations(store: Store, org_id: str, survey_id: str):
+    """(attributes, status) of every invitation of the survey, page by page."""
+    after = None
+    while True:
+        page = store.invitations.list(org_id, survey_id, after=after, limit=1000)
+        for invitation in page.items:
+            yield invitation.attributes, invitation.status
+        if not page.next_cursor:
+            return
+        after = page.next_cursor
 
 
 def _changes(store: Store, org_id: str, survey, customer_definition: dict,

@@ -230,6 +230,49 @@ class ChangesSchema(ma.Schema):
         "description": "Significant changes first (largest first), then the rest"})
 
 
+class RepresentedValueSchema(ma.Schema):
+    value = ma.fields.String()
+    key = ma.fields.String(metadata={"example": "size=small"})
+    invited = ma.fields.Integer()
+    completed = ma.fields.Integer(allow_none=True, metadata={
+        "description": "null when the segment is suppressed"})
+    response_rate = ma.fields.Float(allow_none=True, metadata={"description": "percent"})
+    interval = _interval("Wilson interval of the response rate")
+    reference_share = ma.fields.Float(allow_none=True, metadata={
+        "description": "percent of the invited customers (or of the uploaded population)"})
+    respondent_share = ma.fields.Float(allow_none=True, metadata={
+        "description": "percent of the respondents"})
+
+
+class MixTestSchema(ma.Schema):
+    method = ma.fields.String()
+    statistic = ma.fields.Float(allow_none=True)
+    df = ma.fields.Integer(allow_none=True)
+    p = ma.fields.Float()
+    p_adjusted = ma.fields.Float(metadata={"description": "Holm across attributes"})
+    differs = ma.fields.Boolean()
+    smallest_expected = ma.fields.Float()
+    outside = ma.fields.List(ma.fields.String())
+
+
+class RepresentedAttributeSchema(ma.Schema):
+    attribute = ma.fields.String()
+    reference = ma.fields.String(validate=validate.OneOf(("invited", "population")))
+    values = ma.fields.List(ma.fields.Nested(RepresentedValueSchema))
+    test = ma.fields.Nested(MixTestSchema, allow_none=True)
+
+
+class RepresentationSchema(ma.Schema):
+    invited = ma.fields.Integer()
+    completed = ma.fields.Integer()
+    response_rate = ma.fields.Float(allow_none=True)
+    test = ma.fields.Dict()
+    attributes = ma.fields.List(ma.fields.Nested(RepresentedAttributeSchema))
+    differs = ma.fields.List(ma.fields.String(), metadata={
+        "description": "Attributes whose respondents' mix differs from the reference"})
+    warning = ma.fields.String(allow_none=True)
+
+
 class ModelRefSchema(ma.Schema):
     id = ma.fields.String()
     version = ma.fields.String()
@@ -262,6 +305,10 @@ class ReportSchema(ma.Schema):
     changes = ma.fields.Nested(ChangesSchema, allow_none=True, metadata={
         "description": "What changed since the survey this one repeats (settings.repeats); "
                        "null when it repeats none"})
+    representation = ma.fields.Nested(RepresentationSchema, allow_none=True, metadata={
+        "description": "Invited, completed and response rate per segment value, and whether "
+                       "the respondents' mix differs from the invited one (null without "
+                       "invitations or a population)"})
     overall = ma.fields.Nested(SegmentSchema)
     segments = ma.fields.List(ma.fields.Nested(SegmentSchema))
     recommendations = ma.fields.List(ma.fields.Nested(RecommendationSchema))

@@ -95,3 +95,30 @@ def test_the_report_of_a_repeating_survey_shows_what_changed(client, scoring, te
     top = changes["items"][0]
     assert top["significant"] and top["metric"] == "A1" and top["difference"] < 0
     assert top["filters"].get("size") == "large"
+
+
+def test_the_report_counts_invited_and_completed_per_segment_value(client, scoring, tenant):
+    survey = _survey(client, tenant)
+    sid = survey["id"]
+    assert client.post(f"/v1/surveys/{sid}/open", headers=tenant.headers()).status_code == 200
+    made = client.post(f"/v1/surveys/{sid}/invitations", json={"invitations": [
+        {"attributes": {"size": size}} for size in ["small"] * 40 + ["large"] * 40]},
+        headers=tenant.headers())
+    assert made.status_code == 201, made.get_json()
+    invitations = made.get_json()["invitations"]
+    rng = random.Random(5)
+    answered = [i for i in invitations if i["attributes"]["size"] == "small"][:30] + \
+        [i for i in invitations if i["attributes"]["size"] == "large"][:10]
+    items = [{"submission_id": f"c{n}", "invitation_id": i["id"],
+              "answers": healthy_customer(rng, "new", i["attributes"]["size"])}
+             for n, i in enumerate(answered)]
+    result = client.post(f"/v1/surveys/{sid}/responses:batch", json={"responses": items},
+                         headers=tenant.headers())
+    assert result.get_json()["created"] == 40, result.get_json()
+    report = scoring.get(f"/v1/surveys/{sid}/report", headers=tenant.headers("read")).get_json()
+    block = report["representation"]
+    assert (block["invited"], block["completed"], block["response_rate"]) == (80, 40, 50.0)
+    size = next(a for a in block["attributes"] if a["attribute"] == "size")
+    rates = {v["value"]: (v["invited"], v["completed"], v["response_rate"]) for v in size["values"]}
+    assert rates["small"] == (40, 30, 75.0) and rates["large"] == (40, 10, 25.0)
+    assert size["test"]["differs"] and "size" in block["warning"]

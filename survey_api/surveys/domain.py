@@ -85,6 +85,25 @@ def _check_repeats(store: Store, org_id: str, survey_id: str | None, settings: d
                       f"{vendor.id}."}])
 
 
+def _check_population(settings: dict, segments: dict) -> None:
+    errors = []
+    for name, counts in (settings.get("population") or {}).items():
+        if name not in segments:
+            errors.append({"field": f"settings.population.{name}",
+                           "reason": f"Not a segment of this survey (segments: "
+                                     f"{', '.join(sorted(segments))})."})
+            continue
+        for value in counts:
+            if value not in segments[name]:
+                errors.append({"field": f"settings.population.{name}.{value}",
+                               "reason": f"Must be one of: {', '.join(segments[name])}."})
+        if not errors and not sum(counts.values()):
+            errors.append({"field": f"settings.population.{name}",
+                           "reason": "At least one count must be positive."})
+    if errors:
+        raise Invalid("The population does not match the survey's segments.", errors)
+
+
 def create_survey(store: Store, org_id: str, data: dict) -> Survey:
     customer = _resolve(store, org_id, data.get("customer_instrument"), DEFAULT_CUSTOMER,
                         "customer", "customer_instrument")
@@ -99,6 +118,7 @@ def create_survey(store: Store, org_id: str, data: dict) -> Survey:
         settings=data.get("settings") or {},
     )
     _check_repeats(store, org_id, None, survey.settings, customer, vendor)
+    _check_population(survey.settings, survey.segments)
     survey = replace(survey, staff_link=new_staff_link(survey))
     return store.surveys.add(survey)
 
@@ -145,6 +165,7 @@ def update_survey(store: Store, org_id: str, survey_id: str, changes: dict) -> S
     merged["customer_instrument"] = {"id": customer.id, "version": customer.version}
     merged["vendor_instrument"] = {"id": vendor.id, "version": vendor.version}
     _check_repeats(store, org_id, survey_id, merged["settings"], customer, vendor)
+    _check_population(merged["settings"], merged["segments"])
     return store.surveys.update(org_id, survey_id, merged)
 
 

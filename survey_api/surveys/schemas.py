@@ -51,6 +51,16 @@ class SurveySettingsSchema(ma.Schema):
         metadata={"description": "The id of the earlier survey (wave) this one repeats: same "
                                  "organization, same instruments. The report then shows what "
                                  "changed since; null removes the link"})
+    population = ma.fields.Dict(
+        keys=SingleLine(validate=validate.Regexp(SEGMENT_NAME)),
+        values=ma.fields.Dict(keys=SingleLine(validate=validate.Regexp(SEGMENT_VALUE)),
+                              values=ma.fields.Integer(strict=True,
+                                                       validate=validate.Range(0, 10**9))),
+        allow_none=True, validate=validate.Length(max=10),
+        metadata={"description": "The customer population as counts per segment value, to "
+                                 "compare respondents with and weight back to (instead of the "
+                                 "invited customers)",
+                  "example": {"size": {"small": 500, "midsize": 200, "large": 50}}})
 
 
 class SurveyInputSchema(ma.Schema):
