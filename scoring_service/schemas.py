@@ -18,6 +18,10 @@ class ReportQuerySchema(ma.Schema):
         metadata={"description": "Cuts to list: size,tenure or size+tenure or size x tenure "
                                  "(any case; repeatable, one cross each; repeated single "
                                  "attributes are read as one cross)"})
+    weighted = ma.fields.Boolean(load_default=False, metadata={
+        "description": "Weight respondents back to the invited customers (or the survey's "
+                       "settings.population): post-stratification or raking, trimmed weights, "
+                       "intervals on Kish's effective sample size"})
 
 
 class ExplainQuerySchema(ma.Schema):
@@ -163,6 +167,8 @@ class SegmentSchema(ma.Schema):
     status = ma.fields.String(validate=validate.OneOf(
         ("ok", "low_confidence", "insufficient", "suppressed")))
     n = ma.fields.Integer(allow_none=True, metadata={"description": "null when suppressed"})
+    effective_n = ma.fields.Float(metadata={"description": "Kish's effective sample size, "
+                                                          "in weighted reports"})
     note = ma.fields.String()
     alignment = ma.fields.Nested(AlignmentSchema)
     readiness = ma.fields.Nested(ReadinessSchema)
@@ -273,6 +279,19 @@ class RepresentationSchema(ma.Schema):
     warning = ma.fields.String(allow_none=True)
 
 
+class WeightingSchema(ma.Schema):
+    applied = ma.fields.Boolean()
+    method = ma.fields.String(allow_none=True, metadata={
+        "description": "post-stratification or raking"})
+    reference = ma.fields.String(metadata={"description": "invited or population"})
+    effective_n = ma.fields.Float(allow_none=True, metadata={
+        "description": "Kish: (sum of weights)^2 / sum of squared weights"})
+    n = ma.fields.Integer()
+    trimmed = ma.fields.Boolean()
+    cap = ma.fields.Float(metadata={"description": "No weight above cap x the mean weight"})
+    note = ma.fields.String()
+
+
 class ModelRefSchema(ma.Schema):
     id = ma.fields.String()
     version = ma.fields.String()
@@ -305,6 +324,8 @@ class ReportSchema(ma.Schema):
     changes = ma.fields.Nested(ChangesSchema, allow_none=True, metadata={
         "description": "What changed since the survey this one repeats (settings.repeats); "
                        "null when it repeats none"})
+    weighting = ma.fields.Nested(WeightingSchema, metadata={
+        "description": "Whether the figures are weighted, and how"})
     representation = ma.fields.Nested(RepresentationSchema, allow_none=True, metadata={
         "description": "Invited, completed and response rate per segment value, and whether "
                        "the respondents' mix differs from the invited one (null without "

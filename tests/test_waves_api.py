@@ -122,3 +122,34 @@ def test_the_report_counts_invited_and_completed_per_segment_value(client, scori
     rates = {v["value"]: (v["invited"], v["completed"], v["response_rate"]) for v in size["values"]}
     assert rates["small"] == (40, 30, 75.0) and rates["large"] == (40, 10, 25.0)
     assert size["test"]["differs"] and "size" in block["warning"]
+
+
+def test_a_weighted_report_says_so_and_counts_respondents_not_weights(client, scoring, tenant):
+    survey = _survey(client, tenant)
+    sid = survey["id"]
+    assert client.post(f"/v1/surveys/{sid}/open", headers=tenant.headers()).status_code == 200
+    invitations = client.post(f"/v1/surveys/{sid}/invitations", json={"invitations": [
+        {"attributes": {"size": size, "tenure": "new"}} for size in ["small"] * 40 + ["large"] * 40]},
+        headers=tenant.headers()).get_json()["invitations"]
+    rng = random.Random(8)
+    answered = [i for i in invitations if i["attributes"]["size"] == "small"][:30] + \
+        [i for i in invitations if i["attributes"]["size"] == "large"][:12]
+    items = [{"submission_id": f"c{n}", "invitation_id": i["id"],
+              "answers": healthy_customer(rng, "new", i["attributes"]["size"])}
+             for n, i in enumerate(answered)]
+    items += [{"submission_id": "v0", "instrument": "vendor",
+               "answers": healthy_vendor(rng, "sales")}]
+    assert client.post(f"/v1/surveys/{sid}/responses:batch", json={"responses": items},
+                       headers=tenant.headers()).get_json()["created"] == 43
+    base = f"/v1/surveys/{sid}/report"
+    plain = scoring.get(base, headers=tenant.headers("read")).get_json()
+    assert plain["weighting"]["applied"] is False and "effective_n" not in plain["overall"]
+    weighted = scoring.get(base + "?weighted=true", headers=tenant.headers("read")).get_json()
+    assert weighted["weighting"]["applied"] is True
+    assert weighted["weighting"]["method"] == "post-stratification"
+    # weights 40/80 / (30/42) = 0.7 and 40/80 / (12/42) = 1.75: n_eff = 42^2 / (30 x 0.49 +
+    # 12 x 3.0625) = 34.3
+    assert weighted["weighting"]["effective_n"] == 34.3
+    assert weighted["overall"]["n"] == 42 and weighted["overall"]["effective_n"] == 34.3
+    bad = scoring.get(base + "?weighted=perhaps", headers=tenant.headers("read"))
+    assert bad.status_code == 422 and "weighted" in str(bad.get_json()["errors"])
