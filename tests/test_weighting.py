@@ -65,8 +65,6 @@ def test_the_two_by_two_worked_example_of_the_docs():
               ("large", "old"): 10}
     weights, _ = rake(cell_n, [{"small": 1, "large": 1}, {"new": 1, "old": 1}], NAMES)
     # First size step: small x 50/60, large x 50/40 -> 16.67, 33.33, 37.5, 12.5; new has 54.17.
-    # The fixed point, solved by hand (w_sn = w_lo, w_so = w_ln by symmetry of the targets):
-    # 20a + 40b = 50 and 20a + 30b = 50 - 10a ... gives a = 1.5, b = 0.5 / ... see the docs.
     totals = {c: cell_n[c] * w for c, w in weights.items()}
     assert abs(totals[("small", "new")] + totals[("small", "old")] - 50) < 1e-6
     assert abs(totals[("small", "new")] + totals[("large", "new")] - 50) < 1e-6
@@ -76,6 +74,8 @@ def test_the_two_by_two_worked_example_of_the_docs():
     assert abs(ratio - 1 / 6) < 1e-6
     # so with x = small-new total: x^2 / (50 - x)^2 = 1/6 -> x = 50 / (1 + sqrt 6) = 14.495
     assert abs(totals[("small", "new")] - 50 / (1 + 6 ** 0.5)) < 1e-6
+    assert [round(weights[c], 3) for c in cell_n] == [0.725, 0.888, 1.184, 1.449]
+    assert round(kish(cell_n, weights), 1) == 95.2
 
 
 def test_post_stratification_is_population_share_over_sample_share():
