@@ -232,8 +232,11 @@ class ChangesSchema(ma.Schema):
     previous_survey = ma.fields.String(allow_none=True)
     examined = ma.fields.Nested(ChangesExaminedSchema)
     significant = ma.fields.Integer(metadata={"description": "How many changes are significant"})
+    notable = ma.fields.List(ma.fields.Nested(ChangeSchema), metadata={
+        "description": "The significant changes, largest first, without their echoes in "
+                       "nested segments (what the brief shows)"})
     items = ma.fields.List(ma.fields.Nested(ChangeSchema), metadata={
-        "description": "Significant changes first (largest first), then the rest"})
+        "description": "Every comparison: significant changes first (largest first)"})
 
 
 class RepresentedValueSchema(ma.Schema):

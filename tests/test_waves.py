@@ -50,6 +50,12 @@ def test_a_change_planted_in_one_cross_is_found_in_that_cross():
     assert low < top["difference"] < high < 0
     assert top["n"] == len(late) and top["previous_n"] == 40
     assert result["examined"]["comparisons"] == len(result["items"])
+    # notable: the planted change once, not again for a group nested in one already shown
+    assert (result["notable"][0]["segment"], result["notable"][0]["metric"]) == (TARGET, "A1")
+    for a in result["notable"]:
+        for b in result["notable"]:
+            nested = a is not b and all(b["filters"].get(k) == v for k, v in a["filters"].items())
+            assert not (nested and a["metric"] == b["metric"]), (a["segment"], b["segment"])
     assert result["examined"]["error_control"] == "holm"
 
 

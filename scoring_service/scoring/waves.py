@@ -73,8 +73,11 @@ def wave_changes(current: dict[str, dict[str, int]], previous: dict[str, dict[st
                  customer_names: list[str], previous_survey: str | None = None,
                  labels=None) -> dict:
     """The `changes` block of a report. labels(filters) -> reader's label of a segment."""
-    from .engine import OVERALL, _label  # engine imports nothing from here
-    labels = labels or _label
+    from shared.instruments import segment_questions
+
+    from .engine import OVERALL, _reader_label, _without_echoes  # engine imports nothing here
+    adjectives = set(segment_questions(customer_definition))
+    labels = labels or (lambda filters: _reader_label(filters, adjectives))
     kwargs = dict(model=model, customer_definition=customer_definition, segments=segments,
                   names=customer_names)
     now, before = _Side(current, **kwargs), _Side(previous, **kwargs)
@@ -107,7 +110,9 @@ def wave_changes(current: dict[str, dict[str, int]], previous: dict[str, dict[st
                           "filters": now.filters_of[key], "metric": metric,
                           "metric_name": titles[metric], "value": a.score,
                           "previous_value": b.score, "difference": difference,
-                          "interval": [difference - z * se, difference + z * se],
+                          # scores are on 0-100, so a change lies within -100..100
+                          "interval": [max(-100.0, difference - z * se),
+                                       min(100.0, difference + z * se)],
                           "p": stats.two_sided_p(difference, se), "n": n_now,
                           "previous_n": n_before})
     for item, p_adj in zip(items, stats.holm([i["p"] for i in items])):
@@ -120,6 +125,12 @@ def wave_changes(current: dict[str, dict[str, int]], previous: dict[str, dict[st
         item["interval"] = [round(x, 1) for x in item["interval"]]
     items.sort(key=lambda i: (not i["significant"], -abs(i["difference"]) if i["significant"]
                               else 0, len(i["filters"]), i["segment"], i["metric"]))
+    # The same change seen again in a nested segment ("large" and "large, new") is one story,
+    # told for the broader group when the changes are about the same size (same 5 points).
+    ranked = sorted((i for i in items if i["significant"]), key=lambda i: (
+        -(abs(i["difference"]) // 5), len(i["filters"]), -abs(i["difference"]), i["segment"]))
+    notable = _without_echoes(ranked, lambda a, b: (
+        a["metric"] == b["metric"] and (a["difference"] > 0) == (b["difference"] > 0)))
     return {"previous_survey": previous_survey,
             "examined": {"segments": len({i["segment"] for i in items}),
                          "comparisons": len(items), "depth": depth, "error_control": "holm",
@@ -127,4 +138,4 @@ def wave_changes(current: dict[str, dict[str, int]], previous: dict[str, dict[st
                          "alpha": settings["alpha"],
                          "min_difference": settings["min_difference"]},
             "significant": sum(i["significant"] for i in items),
-            "items": items}
+            "notable": notable, "items": items}
