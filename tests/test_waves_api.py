@@ -153,3 +153,20 @@ def test_a_weighted_report_says_so_and_counts_respondents_not_weights(client, sc
     assert weighted["overall"]["n"] == 42 and weighted["overall"]["effective_n"] == 34.3
     bad = scoring.get(base + "?weighted=perhaps", headers=tenant.headers("read"))
     assert bad.status_code == 422 and "weighted" in str(bad.get_json()["errors"])
+
+
+def test_a_population_must_name_the_surveys_segments_and_values(client, scoring, tenant):
+    bad = client.post("/v1/surveys", json={"name": "x", "settings": {"population": {
+        "planet": {"mars": 3}, "size": {"giant": 4}}}}, headers=tenant.headers())
+    assert sorted(_field(bad)) == ["settings.population.planet", "settings.population.size.giant"]
+    survey = _survey(client, tenant, population={"size": {"small": 100, "midsize": 100,
+                                                          "large": 800}})
+    _fill(client, tenant, survey["id"], 3)  # small and large answer equally: large is short
+    base = f"/v1/surveys/{survey['id']}/report"
+    report = scoring.get(base, headers=tenant.headers("read")).get_json()
+    size = next(a for a in report["representation"]["attributes"] if a["attribute"] == "size")
+    assert size["reference"] == "population" and size["test"]["differs"]
+    weighted = scoring.get(base + "?weighted=true", headers=tenant.headers("read")).get_json()
+    assert weighted["weighting"]["applied"] and weighted["weighting"]["method"] == "raking"
+    assert weighted["weighting"]["reference"] == "population"
+    assert weighted["weighting"]["effective_n"] < weighted["overall"]["n"] == 120

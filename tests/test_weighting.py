@@ -165,3 +165,10 @@ def test_weighting_recovers_the_population_value_where_one_segment_over_responds
     assert covered_raw <= 0.2 * REPLICATES, covered_raw
     # the A6 interval is conservative (items treated as perfectly correlated): at least nominal
     assert covered_weighted >= binom.ppf(0.001, REPLICATES, 0.95), covered_weighted
+
+
+def test_a_population_value_nobody_answered_from_is_left_out_of_its_margin():
+    weights, rounds = rake({("small", "new"): 60, ("large", "new"): 60},
+                           [{"small": 100, "midsize": 100, "large": 800}, {}], NAMES)
+    assert rounds <= 3  # converges instead of chasing the missing midsize share
+    assert abs(weights[("large", "new")] / weights[("small", "new")] - 8) < 1e-9

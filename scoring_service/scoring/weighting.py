@@ -8,7 +8,7 @@ cell's histograms by its weight before merging (O(cells)).
 - Otherwise raking (iterative proportional fitting) over the attributes' margins: the cells'
   weighted totals are scaled attribute by attribute until every margin matches the reference
   shares (to 1e-9, at most 200 rounds). Cells without a value for an attribute keep their weight
-  on that margin's step.
+  on that margin's step; a reference value without respondents is left out of its margin.
 - Trimming: no weight above 5 x the mean respondent weight; what is cut is spread over the
   others in proportion to their weights, repeated until none is above the cap (after trimming,
   margins hold only approximately: the price of bounded variance).
@@ -39,9 +39,13 @@ def rake(cell_n: dict[tuple, int], margins: list[dict], names: list[str]
     n = sum(cell_n.values())
     weights = {c: 1.0 for c, k in cell_n.items() if k}
     shares = []
-    for margin in margins:
-        total = sum(margin.values())
-        shares.append({v: c / total for v, c in margin.items()} if total else None)
+    for position, margin in enumerate(margins):
+        # A value nobody answered from cannot be weighted up: the margin is matched over the
+        # values that have respondents (the representation block shows the gap).
+        present = {c[position] for c in weights}
+        kept = {v: c for v, c in margin.items() if v in present and c > 0}
+        total = sum(kept.values())
+        shares.append({v: c / total for v, c in kept.items()} if total else None)
     rounds = 0
     for rounds in range(1, ROUNDS + 1):
         worst = 0.0
