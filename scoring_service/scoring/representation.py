@@ -6,6 +6,8 @@ The test, per segment attribute: Pearson's chi-square goodness of fit of the res
 counts over the attribute's values against the reference shares, Holm-corrected across the
 attributes tested at alpha 0.05. A respondent in a value nobody in the reference has (an
 anonymous-link answer from a kind of customer never invited) makes the mix differ outright.
+Against the invited customers the respondents are a subset of the reference, so the statistic
+is divided by the finite population correction 1 - n / N (n respondents, N invited).
 Revoked invitations do not count as invited.
 """
 
@@ -54,8 +56,12 @@ def invitation_mix(invitations, names: list[str]) -> tuple[dict, dict, int, int]
     return invited, completed, total_invited, total_completed
 
 
-def mix_test(observed: dict[str, int], reference: dict[str, float]) -> dict | None:
-    """Chi-square goodness of fit of observed counts against the reference's shares."""
+def mix_test(observed: dict[str, int], reference: dict[str, float],
+             finite: bool = False) -> dict | None:
+    """Chi-square goodness of fit of observed counts against the reference's shares. finite:
+    the respondents are drawn from the reference itself (the invited customers), so the
+    statistic is divided by the finite population correction 1 - n / N; without it the test
+    would warn less often than alpha when most of those invited answer."""
     n = sum(observed.values())
     weight = sum(reference.values())
     if n == 0 or weight <= 0:
@@ -69,8 +75,14 @@ def mix_test(observed: dict[str, int], reference: dict[str, float]) -> dict | No
         return None
     counts = [observed.get(v, 0) for v in values]
     expected = [n * reference[v] / weight for v in values]
-    statistic, p = sp.chisquare(counts, expected)
-    return {"method": "chi-square goodness of fit", "statistic": round(float(statistic), 3),
+    statistic, _ = sp.chisquare(counts, expected)
+    fraction = n / weight
+    if finite and fraction < 1:
+        statistic = statistic / (1 - fraction)
+    p = sp.chi2.sf(statistic, len(values) - 1)
+    return {"method": "chi-square goodness of fit" + (
+                ", finite population correction" if finite and fraction < 1 else ""),
+            "statistic": round(float(statistic), 3),
             "df": len(values) - 1, "p": float(p),
             "smallest_expected": round(min(expected), 1)}
 
@@ -110,7 +122,7 @@ def representation(*, invitations, cells: dict[str, dict[str, int]],
                 if ref_total else None,
                 "respondent_share": round(100 * respondents[name].get(value, 0) / resp_total, 1)
                 if resp_total and shown else None})
-        test = mix_test(respondents[name], reference)
+        test = mix_test(respondents[name], reference, finite=source == "invited")
         entry = {"attribute": name, "reference": source, "values": values, "test": test}
         attributes.append(entry)
         if test is not None:
