@@ -95,3 +95,28 @@ def test_a_hidden_cell_in_either_wave_is_not_compared():
     report = build_report(population(31, per_cell=20), model=MODEL, customer_definition=CUSTOMER,
                           segments=SEGMENTS, customer_names=NAMES)
     assert "changes" not in report
+
+
+def test_the_documented_schemas_carry_every_field_of_the_new_blocks():
+    from scoring_service.reports import _weighting
+    from scoring_service.schemas import ChangesSchema, RepresentationSchema, WeightingSchema
+    from scoring_service.scoring.weighting import report_weights
+
+    from .test_representation import run, sample
+
+    def same_keys(schema, data):
+        dumped = schema.dump(data)
+        assert set(dumped) == set(data), set(data) ^ set(dumped)
+        return dumped
+
+    result = changes(population(21), population(22))
+    same_keys(ChangesSchema(), result)
+    assert set(ChangesSchema().dump(result)["items"][0]) == set(result["items"][0])
+    invitations, cells = sample(1, {"small": 0.6, "midsize": 0.3, "large": 0.15})
+    block = run(invitations, cells)
+    dumped = same_keys(RepresentationSchema(), block)
+    assert set(dumped["attributes"][0]["test"]) == set(block["attributes"][0]["test"])
+    assert set(dumped["attributes"][0]["values"][0]) == set(block["attributes"][0]["values"][0])
+    weights = report_weights(cells, NAMES, invitations=invitations)
+    same_keys(WeightingSchema(), _weighting(True, weights))
+    same_keys(WeightingSchema(), _weighting(False, None))
