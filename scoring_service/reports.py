@@ -11,6 +11,9 @@ from shared.storage import Instrument, Store
 
 from .scoring.engine import TooMuchWork, build_report, segment_key
 from .scoring.model import model_for
+from .scoring.representation import representation
+from .scoring.waves import wave_changes
+from .scoring.weighting import CAP, report_weights
 from .voice import customers_voice
 
 
@@ -107,7 +110,8 @@ def _aliases(customer: dict) -> dict[str, str]:
 
 
 def survey_report(store: Store, org_id: str, survey_id: str, segment_by: list[str],
-                  explain: bool = False, segment: str | None = None) -> dict:
+                  explain: bool = False, segment: str | None = None,
+                  weighted: bool = False) -> dict:
     """The report; with `segment` (a key in any order or case), only what explain needs:
     the report with that segment's cross, the segment's canonical key in report["explained"]."""
     survey = store.surveys.get(org_id, survey_id)
@@ -124,17 +128,73 @@ def survey_report(store: Store, org_id: str, survey_id: str, segment_by: list[st
     if segment is not None:
         filters = segment_filters(segment, survey.segments, names["customer"], aliases)
         explained, also = segment_key(filters), [filters]
+    cells = store.aggregates.for_survey(survey.id)
+    invitations = list(_invitations(store, org_id, survey.id))
+    population = (survey.settings or {}).get("population")
+    model = model_for(customer)
+    weights = report_weights(cells, names["customer"], invitations=invitations,
+                             population=population,
+                             min_cell=model["suppression"]["insufficient_below"]) \
+        if weighted else None
     report = _limited(
-        "query", build_report, store.aggregates.for_survey(survey.id), model=model_for(customer),
+        "query", build_report, cells, model=model,
         customer_definition=customer.definition, segments=survey.segments,
         customer_names=names["customer"], crosses=crosses, survey_id=survey.id,
-        explain=explain, also=also)
+        explain=explain, also=also, cell_weights=weights and weights["by_key"])
+    report["weighting"] = _weighting(weighted, weights)
     if explained is not None:
         report["explained"] = explained
+    report["changes"] = _changes(store, org_id, survey, customer.definition, names["customer"],
+                                 model)
+    hidden = {s["key"] for s in report["segments"] if s["status"] == "suppressed"}
+    report["representation"] = representation(
+        invitations=invitations, cells=cells, segments=survey.segments,
+        names=names["customer"], population=population, hidden=hidden)
     report["survey"] = {"id": survey.id, "name": survey.name, "status": survey.status,
                         "branding": survey.branding, "created_at": survey.created_at}
     report["voice"] = customers_voice(store, survey, report)
     return report
+
+
+def _weighting(asked: bool, weights: dict | None) -> dict:
+    if weights is None:
+        return {"applied": False, "method": None, "effective_n": None,
+                "note": "Weighting was asked for, but no invitations or population say whom "
+                        "to weight to." if asked else "Unweighted: every respondent counts "
+                        "once. Add weighted=true to weight back to the invited customers (or "
+                        "settings.population)."}
+    return {"applied": True, "method": weights["method"], "reference": weights["reference"],
+            "effective_n": round(weights["effective_n"], 1), "n": weights["n"],
+            "trimmed": weights["trimmed"], "cap": CAP,
+            "note": "Weighted: figures are for the " + ("uploaded population" if weights[
+                "reference"] == "population" else "invited customers") + ", intervals on "
+                    "Kish's effective sample size."}
+
+
+def _invitations(store: Store, org_id: str, survey_id: str):
+    """(attributes, status) of every invitation of the survey, page by page."""
+    after = None
+    while True:
+        page = store.invitations.list(org_id, survey_id, after=after, limit=1000)
+        for invitation in page.items:
+            yield invitation.attributes, invitation.status
+        if not page.next_cursor:
+            return
+        after = page.next_cursor
+
+
+def _changes(store: Store, org_id: str, survey, customer_definition: dict,
+             names: list[str], model: dict) -> dict | None:
+    """What changed since the wave this survey repeats (None when it names none, or when that
+    survey has since been deleted)."""
+    previous_id = (survey.settings or {}).get("repeats")
+    previous = store.surveys.get(org_id, previous_id) if previous_id else None
+    if previous is None:
+        return None
+    return _limited("query", wave_changes, store.aggregates.for_survey(survey.id),
+                    store.aggregates.for_survey(previous.id), model=model,
+                    customer_definition=customer_definition, segments=survey.segments,
+                    customer_names=names, previous_survey=previous.id)
 
 
 def stateless_report(customer: Instrument, vendor: Instrument, body: dict) -> dict:

@@ -35,7 +35,7 @@ class Report(MethodView):
         comparisons, quadrants and ranked recommendations. Computed from the per-cell counters,
         so its cost does not grow with the number of responses."""
         return _run(reports.survey_report, get_store(), g.org_id, survey_id,
-                    query["segment_by"])
+                    query["segment_by"], weighted=query["weighted"])
 
 
 @blp.route("/surveys/<survey_id>/report/explain")

@@ -18,6 +18,10 @@ class ReportQuerySchema(ma.Schema):
         metadata={"description": "Cuts to list: size,tenure or size+tenure or size x tenure "
                                  "(any case; repeatable, one cross each; repeated single "
                                  "attributes are read as one cross)"})
+    weighted = ma.fields.Boolean(load_default=False, metadata={
+        "description": "Weight respondents back to the invited customers (or the survey's "
+                       "settings.population): post-stratification or raking, trimmed weights, "
+                       "intervals on Kish's effective sample size"})
 
 
 class ExplainQuerySchema(ma.Schema):
@@ -163,6 +167,8 @@ class SegmentSchema(ma.Schema):
     status = ma.fields.String(validate=validate.OneOf(
         ("ok", "low_confidence", "insufficient", "suppressed")))
     n = ma.fields.Integer(allow_none=True, metadata={"description": "null when suppressed"})
+    effective_n = ma.fields.Float(metadata={"description": "Kish's effective sample size, "
+                                                          "in weighted reports"})
     note = ma.fields.String()
     alignment = ma.fields.Nested(AlignmentSchema)
     readiness = ma.fields.Nested(ReadinessSchema)
@@ -200,6 +206,95 @@ class ExaminedSchema(ma.Schema):
     alpha = ma.fields.Float()
 
 
+class ChangeSchema(ma.Schema):
+    segment = ma.fields.String(metadata={"example": "size=large"})
+    segment_label = ma.fields.String()
+    filters = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
+    metric = ma.fields.String(metadata={"description": "alignment or A1-A7"})
+    metric_name = ma.fields.String()
+    value = ma.fields.Float(metadata={"description": "This wave"})
+    previous_value = ma.fields.Float(metadata={"description": "The wave it repeats"})
+    difference = ma.fields.Float(metadata={"description": "This wave - the previous one"})
+    interval = _interval("Interval of the difference")
+    p = ma.fields.Float()
+    p_adjusted = ma.fields.Float(metadata={"description": "Holm over every wave comparison"})
+    significant = ma.fields.Boolean()
+    n = ma.fields.Integer()
+    previous_n = ma.fields.Integer()
+
+
+class ChangesExaminedSchema(ExaminedSchema):
+    family = ma.fields.String()
+    min_difference = ma.fields.Float()
+
+
+class ChangesSchema(ma.Schema):
+    previous_survey = ma.fields.String(allow_none=True)
+    examined = ma.fields.Nested(ChangesExaminedSchema)
+    significant = ma.fields.Integer(metadata={"description": "How many changes are significant"})
+    notable = ma.fields.List(ma.fields.Nested(ChangeSchema), metadata={
+        "description": "The significant changes, largest first, without their echoes in "
+                       "nested segments (what the brief shows)"})
+    items = ma.fields.List(ma.fields.Nested(ChangeSchema), metadata={
+        "description": "Every comparison: significant changes first (largest first)"})
+
+
+class RepresentedValueSchema(ma.Schema):
+    value = ma.fields.String()
+    key = ma.fields.String(metadata={"example": "size=small"})
+    invited = ma.fields.Integer()
+    completed = ma.fields.Integer(allow_none=True, metadata={
+        "description": "null when the segment is suppressed"})
+    response_rate = ma.fields.Float(allow_none=True, metadata={"description": "percent"})
+    interval = _interval("Wilson interval of the response rate")
+    reference_share = ma.fields.Float(allow_none=True, metadata={
+        "description": "percent of the invited customers (or of the uploaded population)"})
+    respondent_share = ma.fields.Float(allow_none=True, metadata={
+        "description": "percent of the respondents"})
+
+
+class MixTestSchema(ma.Schema):
+    method = ma.fields.String()
+    statistic = ma.fields.Float(allow_none=True)
+    df = ma.fields.Integer(allow_none=True)
+    p = ma.fields.Float()
+    p_adjusted = ma.fields.Float(metadata={"description": "Holm across attributes"})
+    differs = ma.fields.Boolean()
+    smallest_expected = ma.fields.Float()
+    outside = ma.fields.List(ma.fields.String())
+
+
+class RepresentedAttributeSchema(ma.Schema):
+    attribute = ma.fields.String()
+    reference = ma.fields.String(validate=validate.OneOf(("invited", "population")))
+    values = ma.fields.List(ma.fields.Nested(RepresentedValueSchema))
+    test = ma.fields.Nested(MixTestSchema, allow_none=True)
+
+
+class RepresentationSchema(ma.Schema):
+    invited = ma.fields.Integer()
+    completed = ma.fields.Integer()
+    response_rate = ma.fields.Float(allow_none=True)
+    test = ma.fields.Dict()
+    attributes = ma.fields.List(ma.fields.Nested(RepresentedAttributeSchema))
+    differs = ma.fields.List(ma.fields.String(), metadata={
+        "description": "Attributes whose respondents' mix differs from the reference"})
+    warning = ma.fields.String(allow_none=True)
+
+
+class WeightingSchema(ma.Schema):
+    applied = ma.fields.Boolean()
+    method = ma.fields.String(allow_none=True, metadata={
+        "description": "post-stratification or raking"})
+    reference = ma.fields.String(metadata={"description": "invited or population"})
+    effective_n = ma.fields.Float(allow_none=True, metadata={
+        "description": "Kish: (sum of weights)^2 / sum of squared weights"})
+    n = ma.fields.Integer()
+    trimmed = ma.fields.Boolean()
+    cap = ma.fields.Float(metadata={"description": "No weight above cap x the mean weight"})
+    note = ma.fields.String()
+
+
 class ModelRefSchema(ma.Schema):
     id = ma.fields.String()
     version = ma.fields.String()
@@ -229,6 +324,15 @@ class ReportSchema(ma.Schema):
     findings = ma.fields.List(ma.fields.Nested(FindingSchema), metadata={
         "description": "Significant differences in any segment or cross, ranked by priority"})
     examined = ma.fields.Nested(ExaminedSchema)
+    changes = ma.fields.Nested(ChangesSchema, allow_none=True, metadata={
+        "description": "What changed since the survey this one repeats (settings.repeats); "
+                       "null when it repeats none"})
+    weighting = ma.fields.Nested(WeightingSchema, metadata={
+        "description": "Whether the figures are weighted, and how"})
+    representation = ma.fields.Nested(RepresentationSchema, allow_none=True, metadata={
+        "description": "Invited, completed and response rate per segment value, and whether "
+                       "the respondents' mix differs from the invited one (null without "
+                       "invitations or a population)"})
     overall = ma.fields.Nested(SegmentSchema)
     segments = ma.fields.List(ma.fields.Nested(SegmentSchema))
     recommendations = ma.fields.List(ma.fields.Nested(RecommendationSchema))

@@ -129,6 +129,7 @@ def build_story(report: dict, *, audience: str = "leadership",
     story = _answer(report, survey, vendor, audience, st, enough)
     if enough:
         story += _differences(report, st)
+        story += _what_changed(report, st)
         story += _alignment(report, st, color)
         story += _readiness(report, st)
         story += _offer(report, st, color)
@@ -332,6 +333,45 @@ def _differences(report, st) -> list:
           + (f" {hidden} group(s) with fewer than {report['suppression']['hide_below']} "
              "customers are not shown, to protect them." if hidden else ""), st["small"]),
         charts.heat_map(rows, columns)])]
+    return story
+
+
+def _what_changed(report, st) -> list:
+    """Only when the survey repeats an earlier wave: the significant changes since then."""
+    changes = report.get("changes")
+    if not changes:
+        return []
+    significant = changes.get("notable") or [c for c in changes["items"] if c["significant"]]
+    story = _section("What changed since last time", st)
+    overall = next((c for c in changes["items"]
+                    if c["segment"] == "overall" and c["metric"] == "alignment"), None)
+    if overall:
+        story.append(p(f"Overall alignment went from {fmt(overall['previous_value'])} to "
+                       f"{fmt(overall['value'])} ({signed(overall['difference'])}, 95 % interval "
+                       f"{signed(overall['interval'][0])} to {signed(overall['interval'][1])}).",
+                       st["body"]))
+    if significant:
+        story.append(p(
+            f"{len(significant)} change{'s' if len(significant) > 1 else ''} since the previous "
+            f"survey {'is' if len(significant) == 1 else 'are'} large enough (5 points or more) "
+            f"and sure enough, after correcting for the {changes['examined']['comparisons']} "
+            "comparisons made, to act on (a change shown for a group is not repeated for the "
+            "smaller groups within it). Largest first.", st["body"]))
+        rows = [_head(["Customers (n now / before)", "Area", "Before", "Now",
+                       "Change (95 % interval)"], st)]
+        for c in significant[:12]:
+            rows.append([p(f"{e(c['segment_label'])} ({c['n']} / {c['previous_n']})",
+                           st["cell"]), p(e(c["metric_name"]), st["cell"]),
+                         p(fmt(c["previous_value"]), st["cell"]), p(fmt(c["value"]), st["cell"]),
+                         p(f"{signed(c['difference'])} ({signed(c['interval'][0])} to "
+                           f"{signed(c['interval'][1])})", st["cell"])])
+        story.append(_table(rows, [58 * mm, 44 * mm, 16 * mm, 16 * mm, 40 * mm]))
+        if len(significant) > 12:
+            story.append(p(f"And {len(significant) - 12} smaller changes.", st["small"]))
+    else:
+        story.append(p("Nothing changed by more than chance would produce since the previous "
+                       f"survey ({changes['examined']['comparisons']} comparisons made, in "
+                       f"{changes['examined']['segments']} groups of customers).", st["body"]))
     return story
 
 
@@ -553,6 +593,10 @@ def _methodology(report, st) -> list:
         p(f"<b>Model.</b> Scored with the model {e(report['model']['id'])} version "
           f"{e(report['model']['version'])}; the model is a data file whose formulas are "
           "documented with the scoring service.", st["body"]),
+        p("<b>Who answered.</b> " + e((report.get("weighting") or {}).get(
+            "note", "Unweighted: every respondent counts once."))
+          + ("" if not (report.get("representation") or {}).get("warning") else
+             " " + e(report["representation"]["warning"])), st["body"]),
         p("<b>Caveats.</b> Customers who answer surveys may differ from those who do not. The "
           "staff self-assessment is only as candid as the people who filled it in. Small "
           "groups move a lot from one survey to the next.", st["body"]),

@@ -10,9 +10,12 @@ class Counts:
         self._values: dict[str, dict[str, int]] = {}
         self._numeric: dict[str, dict[int, int]] = {}
         self.memo: dict = {}  # figures worked out from these counts, reused within a report
+        # Respondents behind the counts: n itself, except for weighted counts (n is then the
+        # effective sample size); suppression always reads this.
+        self.respondents = 0
         if counters is None:
             return
-        self.n = counters.get("n", 0)
+        self.n = self.respondents = counters.get("n", 0)
         # Canonical order: float sums over these dicts then come out bit-identical however the
         # cells were merged, so equal counters always give equal reports.
         for key, count in sorted(counters.items()):
@@ -23,9 +26,11 @@ class Counts:
                 self._values.setdefault(question, {})[value] = count
 
     @classmethod
-    def _built(cls, n: int, answered: dict, values: dict) -> "Counts":
+    def _built(cls, n: int, answered: dict, values: dict, respondents: int | None = None
+               ) -> "Counts":
         counts = cls()
         counts.n, counts._answered = n, answered
+        counts.respondents = n if respondents is None else respondents
         # Each histogram in value order, as parsing sorted counters gives it.
         counts._values = {q: dict(sorted(h.items())) for q, h in values.items() if h}
         return counts
@@ -48,7 +53,16 @@ class Counts:
                 target = values.setdefault(question, {})
                 for value, count in histogram.items():
                     target[value] = target.get(value, 0) + count
-        return cls._built(sum(c.n for c in many), answered, values)
+        return cls._built(sum(c.n for c in many), answered, values,
+                          sum(c.respondents for c in many))
+
+    def scaled(self, factor: float) -> "Counts":
+        """Every count times factor, the respondents unchanged: weighting scales a cell's
+        histograms by its weight, and a segment's merged counts by n_eff / their total."""
+        return Counts._built(self.n * factor,
+                             {q: c * factor for q, c in self._answered.items()},
+                             {q: {v: c * factor for v, c in h.items()}
+                              for q, h in self._values.items()}, self.respondents)
 
     @classmethod
     def difference(cls, total: "Counts", part: "Counts") -> "Counts":
@@ -60,7 +74,8 @@ class Counts:
             theirs = part._values.get(question, {})
             values[question] = {v: c - theirs.get(v, 0) for v, c in histogram.items()
                                 if c - theirs.get(v, 0)}
-        return cls._built(total.n - part.n, {q: c for q, c in answered.items() if c}, values)
+        return cls._built(total.n - part.n, {q: c for q, c in answered.items() if c}, values,
+                          total.respondents - part.respondents)
 
     def answered(self, question: str) -> int:
         return self._answered.get(question, 0)

@@ -417,15 +417,19 @@ def _headline(model: dict, overall: dict, findings: list[dict]) -> str:
 def build_report(cells: dict[str, dict[str, int]], *, model: dict, customer_definition: dict,
                  segments: dict[str, list[str]], customer_names: list[str],
                  crosses: list[list[str]] = (), survey_id: str | None = None,
-                 explain: bool = False, also: list[dict] = ()) -> dict:
-    """also: single segments to list besides the default ones (what explain asks about)."""
+                 explain: bool = False, also: list[dict] = (),
+                 cell_weights: dict[str, float] | None = None) -> dict:
+    """also: single segments to list besides the default ones (what explain asks about).
+    cell_weights: {customer cell key: weight of each of its respondents} (weighting.py): each
+    cell's histograms are scaled by its weight, each segment's merged ones to Kish's n_eff."""
     limits = model["findings"]
     hide = model["suppression"]["hide_below"]
     insufficient = model["suppression"]["insufficient_below"]
-    customer_attrs, customer_counters, vendor_cells = [], [], []
+    customer_attrs, customer_counters, vendor_cells, customer_keys = [], [], [], []
     for key in sorted(cells):
         kind, attributes = parse_cell_key(key)
         if kind == "customer":
+            customer_keys.append(key)
             customer_attrs.append(attributes)
             customer_counters.append(cells[key])
         elif kind == "vendor":
@@ -454,12 +458,23 @@ def build_report(cells: dict[str, dict[str, int]], *, model: dict, customer_defi
     filters_of[OVERALL] = {}
 
     per_cell = [Counts(counters) for counters in customer_counters]  # parsed once
+    weight = None
+    if cell_weights is not None:
+        weight = [cell_weights.get(key, 0.0) for key in customer_keys]
+        per_cell = [c.scaled(w) for c, w in zip(per_cell, weight)]
     merged: dict[frozenset, Counts] = {frozenset(): Counts()}
+
+    def union(cellset: frozenset) -> Counts:
+        combined = Counts.combine([per_cell[i] for i in sorted(cellset)])
+        if weight is not None and combined.n > 0:  # histograms total Kish's n_eff
+            squares = sum(cell_n[i] * weight[i] ** 2 for i in cellset)
+            combined = combined.scaled(combined.n / squares)
+        return combined
 
     def counts_of(key: str) -> Counts:
         cellset = cells_of.get(key, frozenset())
         if cellset not in merged:  # each distinct union of cells is merged once
-            merged[cellset] = Counts.combine([per_cell[i] for i in sorted(cellset)])
+            merged[cellset] = union(cellset)
         return merged[cellset]
 
     overall_counts = counts_of(OVERALL)
@@ -480,9 +495,10 @@ def build_report(cells: dict[str, dict[str, int]], *, model: dict, customer_defi
     # Every examined segment against the rest of the sample; Holm over all of them.
     comparisons = []
     for key in examined:
-        rest = Counts.difference(overall_counts, counts_of(key))
+        rest = Counts.difference(overall_counts, counts_of(key)) if weight is None else \
+            union(everyone - cells_of[key])
         comparisons += _comparisons(key, alignment_of(key), alignment_of("rest:" + key, rest),
-                                    rest.n, z)
+                                    rest.respondents, z)
     settings = model["comparison"]
     for c, p_adj in zip(comparisons, stats.holm([c["p"] for c in comparisons])):
         c["p_adjusted"] = p_adj
@@ -497,7 +513,7 @@ def build_report(cells: dict[str, dict[str, int]], *, model: dict, customer_defi
         key = segment_key(filters)
         customers = counts_of(key)
         entry = {"key": key, "label": _label(filters), "filters": filters,
-                 "status": _status(model, customers.n)}
+                 "status": _status(model, customers.respondents)}
         if key != OVERALL and key not in safe:
             entry["status"] = "suppressed"
         if entry["status"] == "suppressed":
@@ -512,7 +528,9 @@ def build_report(cells: dict[str, dict[str, int]], *, model: dict, customer_defi
         ready = scorer.composite(readiness, model["readiness"]["weights"])
         titles = {k: model["alignment"][k]["title"] for k in ALIGNMENT_DIMENSIONS}
         pillar_titles = {k: model["readiness"]["pillars"][k]["title"] for k in PILLARS}
-        entry["n"] = customers.n
+        entry["n"] = customers.respondents
+        if weight is not None:
+            entry["effective_n"] = round(customers.n, 1)
         entry["alignment"] = {**_dimension_json(model, composite, "alignment"),
                               "dimensions": {k: _dimension_json(model, d, "alignment", titles[k])
                                              for k, d in alignment.items()}}
@@ -609,7 +627,7 @@ def build_report(cells: dict[str, dict[str, int]], *, model: dict, customer_defi
                    "value": _r(c["value"]), "rest_value": _r(c["rest_value"]),
                    "difference": _r(c["difference"]),
                    "interval": [_r(c["interval"][0]), _r(c["interval"][1])],
-                   "p_adjusted": round(c["p_adjusted"], 4), "n": counts_of(key).n,
+                   "p_adjusted": round(c["p_adjusted"], 4), "n": counts_of(key).respondents,
                    "rest_n": c["rest_n"],
                    "priority": round(abs(c["difference"]) * importance[c["metric"]]
                                      * confidence, 2),
@@ -646,7 +664,7 @@ def build_report(cells: dict[str, dict[str, int]], *, model: dict, customer_defi
         "survey_id": survey_id,
         "model": {"id": model["id"], "version": model["version"]},
         "generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "responses": {"customer": overall_counts.n, "vendor": vendor.n},
+        "responses": {"customer": overall_counts.respondents, "vendor": vendor.n},
         "weights": {"alignment": weights, "readiness": model["readiness"]["weights"]},
         "bands": model["bands"],
         "suppression": model["suppression"],

@@ -61,7 +61,7 @@ def wilson(successes: float, n: int, confidence: float = 0.95, scale: float = 10
     if n <= 0:
         return EMPTY
     z = z_value(confidence)
-    p = successes / n
+    p = min(1.0, max(0.0, successes / n))  # weighted counts carry rounding error
     denominator = 1 + z * z / n
     center = (p + z * z / (2 * n)) / denominator
     half = z / denominator * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
@@ -145,7 +145,8 @@ def median_ci(histogram: dict, confidence: float = 0.95, unit: float = 1.0,
     whole-number answer v stands for [v - unit/2, v + unit/2]; without this, tied answers give
     a zero-width interval) and clipped to the scale when given."""
     values, counts = histogram_arrays(histogram)
-    n = int(counts.sum())
+    total = float(counts.sum())  # weighted histograms (n_eff) need not sum to a whole number
+    n = int(total)
     if n == 0:
         return EMPTY
     cumulative = np.cumsum(counts)
@@ -160,7 +161,7 @@ def median_ci(histogram: dict, confidence: float = 0.95, unit: float = 1.0,
     low, high = low - unit / 2, high + unit / 2
     if scale is not None:
         low, high = max(scale[0], low), min(scale[1], high)
-    return Estimate(middle, low, high, n)
+    return Estimate(middle, low, high, n if total == n else total)
 
 
 def nps(histogram: dict, confidence: float = 0.95) -> Estimate:

@@ -61,6 +61,49 @@ def _segments(customer: Instrument, vendor: Instrument, given: dict | None) -> d
     return segments
 
 
+def _check_repeats(store: Store, org_id: str, survey_id: str | None, settings: dict,
+                   customer: Instrument, vendor: Instrument) -> None:
+    """settings.repeats names an earlier wave: a survey of the same organization (another
+    organization's survey is as unknown as a missing one) asking the same instruments."""
+    previous_id = settings.get("repeats")
+    if previous_id is None:
+        return
+    field = "settings.repeats"
+    if previous_id == survey_id:
+        raise Invalid("A survey cannot repeat itself.",
+                      [{"field": field, "reason": "Name the earlier survey this one repeats."}])
+    previous = store.surveys.get(org_id, previous_id)
+    if previous is None:
+        raise Invalid("The survey repeats a survey that does not exist.",
+                      [{"field": field, "reason": f"No survey {previous_id}."}])
+    if (previous.customer_instrument["id"], previous.vendor_instrument["id"]) != (
+            customer.id, vendor.id):
+        raise Invalid("A repeated survey must ask the same instruments.", [{
+            "field": field,
+            "reason": f"Survey {previous_id} asks {previous.customer_instrument['id']} and "
+                      f"{previous.vendor_instrument['id']}; this one asks {customer.id} and "
+                      f"{vendor.id}."}])
+
+
+def _check_population(settings: dict, segments: dict) -> None:
+    errors = []
+    for name, counts in (settings.get("population") or {}).items():
+        if name not in segments:
+            errors.append({"field": f"settings.population.{name}",
+                           "reason": f"Not a segment of this survey (segments: "
+                                     f"{', '.join(sorted(segments))})."})
+            continue
+        for value in counts:
+            if value not in segments[name]:
+                errors.append({"field": f"settings.population.{name}.{value}",
+                               "reason": f"Must be one of: {', '.join(segments[name])}."})
+        if not errors and not sum(counts.values()):
+            errors.append({"field": f"settings.population.{name}",
+                           "reason": "At least one count must be positive."})
+    if errors:
+        raise Invalid("The population does not match the survey's segments.", errors)
+
+
 def create_survey(store: Store, org_id: str, data: dict) -> Survey:
     customer = _resolve(store, org_id, data.get("customer_instrument"), DEFAULT_CUSTOMER,
                         "customer", "customer_instrument")
@@ -74,6 +117,8 @@ def create_survey(store: Store, org_id: str, data: dict) -> Survey:
         branding=data.get("branding") or {},
         settings=data.get("settings") or {},
     )
+    _check_repeats(store, org_id, None, survey.settings, customer, vendor)
+    _check_population(survey.settings, survey.segments)
     survey = replace(survey, staff_link=new_staff_link(survey))
     return store.surveys.add(survey)
 
@@ -119,6 +164,8 @@ def update_survey(store: Store, org_id: str, survey_id: str, changes: dict) -> S
         merged["segments"] = _segments(customer, vendor, changes.get("segments"))
     merged["customer_instrument"] = {"id": customer.id, "version": customer.version}
     merged["vendor_instrument"] = {"id": vendor.id, "version": vendor.version}
+    _check_repeats(store, org_id, survey_id, merged["settings"], customer, vendor)
+    _check_population(merged["settings"], merged["segments"])
     return store.surveys.update(org_id, survey_id, merged)
 
 

@@ -46,6 +46,21 @@ class SurveySettingsSchema(ma.Schema):
     staff_response_cap = ma.fields.Integer(
         strict=True, load_default=200, validate=validate.Range(1, 1000),
         metadata={"description": "The most staff self-assessments the staff link takes"})
+    repeats = ma.fields.String(
+        allow_none=True, validate=validate.Length(min=1, max=64),
+        metadata={"description": "The id of the earlier survey (wave) this one repeats: same "
+                                 "organization, same instruments. The report then shows what "
+                                 "changed since; null removes the link"})
+    population = ma.fields.Dict(
+        keys=SingleLine(validate=validate.Regexp(SEGMENT_NAME)),
+        values=ma.fields.Dict(keys=SingleLine(validate=validate.Regexp(SEGMENT_VALUE)),
+                              values=ma.fields.Integer(strict=True,
+                                                       validate=validate.Range(0, 10**9))),
+        allow_none=True, validate=validate.Length(max=10),
+        metadata={"description": "The customer population as counts per segment value, to "
+                                 "compare respondents with and weight back to (instead of the "
+                                 "invited customers)",
+                  "example": {"size": {"small": 500, "midsize": 200, "large": 50}}})
 
 
 class SurveyInputSchema(ma.Schema):
