@@ -51,7 +51,7 @@ def run():
     page_ms = (time.perf_counter() - start) / RENDERS * 1000
     growth = peaks[1] - peaks[0]
     return [
-        {"name": "full brief render (9 pages, 9 charts)", "value": brief_ms, "unit": "ms",
+        {"name": "full brief render (8 pages, 9 charts)", "value": brief_ms, "unit": "ms",
          "baseline": "one-page reportlab document", "baseline_value": page_ms,
          "note": f"target < 300 ms; peak RSS {peaks[0]:.0f} MB after 10 renders, "
                  f"{peaks[1]:.0f} MB after {RENDERS} (growth {growth:+.1f} MB)"},

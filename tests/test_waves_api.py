@@ -18,8 +18,10 @@ def scoring(settings, app):
 
 
 def _survey(client, tenant, **settings) -> dict:
-    created = client.post("/v1/surveys", json={"name": "Wave", "settings": settings},
-                          headers=tenant.headers())
+    created = client.post("/v1/surveys", json={
+        "name": "Wave", "settings": settings,
+        "customer_instrument": {"id": "how-you-buy", "version": 1}},  # the answers posted
+        headers=tenant.headers())
     assert created.status_code == 201, created.get_json()
     return created.get_json()
 
