@@ -38,7 +38,7 @@ def _pool(answered: int | None = None, n: int = 300) -> list[dict]:
     first optional ones up to that many answers (the target is stated for 30-answer responses;
     the built-in instrument asks 37 questions, 27 of them required)."""
     from shared.instruments import questions_of
-    from tests.factories import builtin, complete_answers
+    from .data import builtin, complete_answers
 
     rng = random.Random(7)
     customer = builtin("how-you-buy")
