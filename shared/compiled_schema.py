@@ -72,17 +72,19 @@ def _value_check(field: ma.fields.Field) -> Check | None:
 
 
 class CompiledLoad:
-    """load(raw) -> what schema.load(raw) returns; raises its ValidationError when it would."""
+    """load(raw) -> what schema.load(raw) returns; raises its ValidationError when it would.
+    fallback: what loads the items the checks do not pass (schema.load unless given)."""
 
-    def __init__(self, schema: ma.Schema):
+    def __init__(self, schema: ma.Schema, fallback: Callable[[Any], Any] | None = None):
         self.schema = schema
+        self._fallback = fallback or schema.load
         self._checks: dict[str, Check] | None = {}
         self._required: frozenset[str] = frozenset()
         self._defaults: list[tuple[str, Any]] = []
         hooks = any(getattr(schema, "_hooks", {}).get(kind) for kind in (
             "pre_load", "post_load", "validates_schema", "validates"))
         if hooks or schema.unknown != ma.RAISE or schema.partial or schema.only \
-                or schema.exclude:
+                or schema.exclude or schema.many:
             self._checks = None
             return
         required = []
@@ -113,4 +115,19 @@ class CompiledLoad:
                     if name not in loaded:
                         loaded[name] = default
                 return loaded
-        return self.schema.load(raw)
+        return self._fallback(raw)
+
+
+class CompiledLoading(ma.Schema):
+    """A schema whose plain load() (one item, the schema's own settings) takes the compiled
+    path; anything else is marshmallow's load. For the schemas of the hottest routes (the
+    response envelope: every single post and each item of a batch)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._compiled = CompiledLoad(self, fallback=super().load)
+
+    def load(self, data, *, many=None, partial=None, unknown=None):
+        if many is None and partial is None and unknown is None:
+            return self._compiled.load(data)
+        return super().load(data, many=many, partial=partial, unknown=unknown)

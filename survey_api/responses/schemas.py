@@ -6,6 +6,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from shared.compiled_schema import CompiledLoading
 from shared.text import SingleLine
 
 from ..schemas_common import PageQuerySchema, page_schema
@@ -16,7 +17,8 @@ EXAMPLE_ANSWERS = {"tenure": "long_standing", "company_size": "large", "role": "
                    "content_useful": ["case_studies", "reviews"]}
 
 
-class ResponseInputSchema(ma.Schema):
+class ResponseInputSchema(CompiledLoading, ma.Schema):
+    # Compiled (shared/compiled_schema.py): loaded 1,000 times per batch and on every post.
     submission_id = SingleLine(
         required=True, validate=validate.Length(min=1, max=128),
         metadata={"description": "Your id for this submission. Posting it again with the same "
