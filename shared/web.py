@@ -132,8 +132,9 @@ class ServiceApi(Api):
 def json_response(payload, status: int = 200) -> Response:
     """A JSON answer written by orjson, for a large payload that a view has built in its
     documented schema's shape already (the @blp.response schema still documents it): the
-    marshmallow dump and the json module are skipped. Keys sorted, as Flask's own answers."""
-    return Response(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS), status=status,
+    marshmallow dump and the json module are skipped. Keys sorted and a final newline, as
+    Flask's own answers (shell scripts read one answer per line)."""
+    return Response(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS) + b"\n", status=status,
                     mimetype="application/json")
 
 
