@@ -34,6 +34,8 @@ def main(selected: list[str]) -> int:
             base = f"{row['baseline_value']:,.1f} {row['unit']} ({row['baseline']})"
             ratio = row["value"] / row["baseline_value"] if row["baseline_value"] else float("nan")
             print(f"   {row['name']}: {figure} vs {base} -> ratio {ratio:.2f}", flush=True)
+            if row.get("note"):
+                print(f"      {row['note']}", flush=True)
             lines.append(f"| {row['name']} | {figure} | {base} | {ratio:.2f} | "
                          f"{row.get('note', '')} |")
     if selected:  # a partial run must not replace the whole suite's figures

@@ -61,7 +61,7 @@ def run():
 
 
 def _steady_load(backend: str) -> list[dict]:
-    from tests.factories import builtin, complete_answers
+    from .data import builtin, complete_answers
 
     customer = builtin("how-you-buy")
     with bench_survey("load", backend) as bench:

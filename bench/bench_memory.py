@@ -30,7 +30,7 @@ def run():
 
 
 def _memory(backend: str) -> list[dict]:
-    from tests.factories import builtin, complete_answers
+    from .data import builtin, complete_answers
 
     customer = builtin("how-you-buy")
     rng = random.Random(11)

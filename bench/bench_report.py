@@ -28,7 +28,7 @@ NUMERIC = ["first_contact_percent", "exp_website_helped", "exp_clear_reason", "e
 
 
 def _population(store, survey, n: int, seed: int = 1) -> None:
-    from tests.factories import complete_answers
+    from .data import complete_answers
 
     customer = next(i for i in builtin_instruments() if i.kind == "customer").definition
     vendor = next(i for i in builtin_instruments() if i.kind == "vendor").definition

@@ -131,6 +131,15 @@ class ServiceApi(Api):
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
+def json_response(payload, status: int = 200) -> Response:
+    """A JSON answer written by orjson, for a large payload that a view has built in its
+    documented schema's shape already (the @blp.response schema still documents it): the
+    marshmallow dump and the json module are skipped. Keys sorted and a final newline, as
+    Flask's own answers (shell scripts read one answer per line)."""
+    return Response(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS) + b"\n", status=status,
+                    mimetype="application/json")
+
+
 def create_service_app(import_name: str, service: str, title: str,
                        settings: Settings | None = None, description: str = "",
                        store_setup=()) -> tuple[Flask, Api]:
@@ -257,8 +266,10 @@ _C1_CONTROL = re.compile(rb"\xc2[\x80-\x9f]")
 
 
 def _may_hold_bad_text(raw: bytes) -> bool:
-    return (b"\\u" in raw or b"\\b" in raw or b"\\f" in raw or b"\x7f" in raw
-            or _C1_CONTROL.search(raw) is not None)
+    # One-byte searches first (memchr): on a 1 MB batch each two-byte search or the pattern
+    # takes over a millisecond, and most bodies hold neither a backslash nor a C2 byte.
+    return ((b"\\" in raw and (b"\\u" in raw or b"\\b" in raw or b"\\f" in raw))
+            or b"\x7f" in raw or (b"\xc2" in raw and _C1_CONTROL.search(raw) is not None))
 
 
 def _parse_json(raw: bytes):

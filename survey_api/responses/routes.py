@@ -13,7 +13,7 @@ from shared.problems import flatten_messages
 from shared.storage import CONFLICT, to_timestamp
 from shared.text import encode_utf8
 from shared.extensions import get_store
-from shared.web import Blueprint, item_problems, items_checked_one_by_one
+from shared.web import Blueprint, item_problems, items_checked_one_by_one, json_response
 
 from ..surveys.domain import get_survey
 from ..audit import record
@@ -26,7 +26,8 @@ from .schemas import (
 blp = Blueprint("responses", __name__, url_prefix="/v1/surveys/<survey_id>",
                 description="Responses from integrations: single, batch, listing and export")
 
-_item_schema = ResponseInputSchema()
+# A batch's items are checked one by one with the same schema as a single post (compiled).
+_load_item = ResponseInputSchema().load
 
 
 @blp.route("/responses")
@@ -88,15 +89,18 @@ class ResponseBatch(MethodView):
                 items.append({})
                 continue
             try:
-                items.append(_item_schema.load(raw))
+                items.append(_load_item(raw))
             except ValidationError as exc:
                 envelope_errors[position] = [{"field": e["field"], "reason": e["reason"]}
                                              for e in flatten_messages(exc.messages)]
                 items.append(raw)
         results = domain.ingest_batch(get_store(), survey, items, envelope_errors)
-        counts = {s: sum(1 for r in results if r["status"] == s)
-                  for s in ("created", "updated", "duplicate", "conflict", "rejected")}
-        return {**counts, "results": results}
+        counts = dict.fromkeys(("created", "updated", "duplicate", "conflict", "rejected"), 0)
+        for result in results:
+            counts[result["status"]] += 1
+        # The results are plain dicts already in BatchResultSchema's shape (the tests compare
+        # them with it): dumping 1,000 of them through marshmallow cost a tenth of a batch.
+        return json_response({**counts, "results": results})
 
 
 @blp.route("/responses/<response_id>")
