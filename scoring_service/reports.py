@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from shared.errors import DomainError
 from shared.cells import attribute_errors, cell_key
 from shared.instruments import segment_names, segment_questions, validator_for
 from shared.storage import Instrument, Store
@@ -15,12 +16,6 @@ from .scoring.representation import representation
 from .scoring.waves import wave_changes
 from .scoring.weighting import CAP, report_weights
 from .voice import customers_voice
-
-
-class ReportError(Exception):
-    def __init__(self, status: int, message: str, errors: list[dict] | None = None):
-        super().__init__(message)
-        self.status, self.message, self.errors = status, message, errors or []
 
 
 _SEPARATORS = re.compile(r"\s*(?:[,+|&;/*\u00d7]|\s+(?:x|and|by)\s+|\s+)\s*", re.IGNORECASE)
@@ -60,7 +55,7 @@ def _crosses(segment_by: list[str], names: list[str], aliases: dict[str, str] | 
                 parts.append(name)
         cuts.append(sorted(parts))
     if errors:
-        raise ReportError(422, "segment_by names unknown segments.", errors)
+        raise DomainError(422, "segment_by names unknown segments.", errors)
     if len(cuts) > 1 and all(len(c) == 1 for c in cuts):
         cuts = [sorted({c[0] for c in cuts})]
     unique = []
@@ -73,7 +68,7 @@ def _crosses(segment_by: list[str], names: list[str], aliases: dict[str, str] | 
 def segment_filters(key: str, segments: dict[str, list[str]], names: list[str],
                     aliases: dict[str, str] | None = None) -> dict[str, str]:
     """A segment key as a user might write it ("tenure=new|size=large", "Size = Large,
-    tenure=new") as filters; raises ReportError naming the field `segment`."""
+    tenure=new") as filters; raises DomainError naming the field `segment`."""
     if _canonical(key) == "overall" or not key.strip():
         return {}
     filters = {}
@@ -85,12 +80,12 @@ def segment_filters(key: str, segments: dict[str, list[str]], names: list[str],
         allowed = segments.get(attribute, []) if attribute else []
         match = next((v for v in allowed if _canonical(v) == _canonical(value)), None)
         if not sep or attribute in filters:
-            raise ReportError(422, "Malformed segment key.", [{
+            raise DomainError(422, "Malformed segment key.", [{
                 "field": "segment", "location": "query",
                 "reason": f"{key!r} is not a segment key: keys look like size=large or "
                           "size=large|tenure=new, each segment at most once."}])
         if attribute is None or match is None:
-            raise ReportError(404, f"No segment {key!r}; segment keys look like size=large or "
+            raise DomainError(404, f"No segment {key!r}; segment keys look like size=large or "
                                    f"size=large|tenure=new, with segments {', '.join(names)}.")
         filters[attribute] = match
     return filters
@@ -101,7 +96,7 @@ def _limited(location: str, func, *args, **kwargs):
     try:
         return func(*args, **kwargs)
     except TooMuchWork as exc:
-        raise ReportError(422, exc.reason, [{"field": exc.field, "location": location,
+        raise DomainError(422, exc.reason, [{"field": exc.field, "location": location,
                                              "reason": exc.reason}]) from None
 
 
@@ -116,7 +111,7 @@ def survey_report(store: Store, org_id: str, survey_id: str, segment_by: list[st
     the report with that segment's cross, the segment's canonical key in report["explained"]."""
     survey = store.surveys.get(org_id, survey_id)
     if survey is None:
-        raise ReportError(404, f"No survey {survey_id}.")
+        raise DomainError(404, f"No survey {survey_id}.")
     customer = store.instruments.get(org_id, survey.customer_instrument["id"],
                                      survey.customer_instrument["version"])
     vendor = store.instruments.get(org_id, survey.vendor_instrument["id"],
@@ -225,7 +220,7 @@ def stateless_report(customer: Instrument, vendor: Instrument, body: dict) -> di
             key = cell_key(kind, attributes, names[kind])
             cells.setdefault(key, Counter()).update(counters)
     if errors:
-        raise ReportError(422, f"{len(errors)} field(s) are invalid.", errors)
+        raise DomainError(422, f"{len(errors)} field(s) are invalid.", errors)
     crosses = _crosses(body.get("segment_by") or [], names["customer"],
                        _aliases(customer.definition), location="json")
     return _limited("json", build_report, {k: dict(v) for k, v in cells.items()}, model=model_for(customer),

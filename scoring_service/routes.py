@@ -7,7 +7,8 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from shared.auth import require_scope
-from shared.web import Blueprint, get_store
+from shared.extensions import get_store
+from shared.web import Blueprint
 
 from . import reports
 from .schemas import (
@@ -16,13 +17,6 @@ from .schemas import (
 
 blp = Blueprint("reports", __name__, url_prefix="/v1",
                 description="Alignment and readiness score reports per customer segment")
-
-
-def _run(func, *args, **kwargs):
-    try:
-        return func(*args, **kwargs)
-    except reports.ReportError as exc:
-        abort(exc.status, message=exc.message, errors=exc.errors or None)
 
 
 @blp.route("/surveys/<survey_id>/report")
@@ -34,7 +28,7 @@ class Report(MethodView):
         """The score report: overall and per segment, with n, intervals, bands, suppression,
         comparisons, quadrants and ranked recommendations. Computed from the per-cell counters,
         so its cost does not grow with the number of responses."""
-        return _run(reports.survey_report, get_store(), g.org_id, survey_id,
+        return reports.survey_report(get_store(), g.org_id, survey_id,
                     query["segment_by"], weighted=query["weighted"])
 
 
@@ -45,7 +39,7 @@ class Explain(MethodView):
     @blp.response(200, ExplainSchema)
     def get(self, query, survey_id):
         """The inputs and formula behind one number of the report."""
-        report = _run(reports.survey_report, get_store(), g.org_id, survey_id, [],
+        report = reports.survey_report(get_store(), g.org_id, survey_id, [],
                       explain=True, segment=query["segment"])
         key = report["explained"]
         segment = next((s for s in report["segments"] if s["key"] == key), None)
@@ -77,4 +71,4 @@ class Score(MethodView):
                     {"field": f"{field}.id", "location": "json",
                      "reason": f"No instrument '{ref['id']}'."}])
             instruments.append(found)
-        return _run(reports.stateless_report, instruments[0], instruments[1], body)
+        return reports.stateless_report(instruments[0], instruments[1], body)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 
 from shared.cells import parse_cell_key
+from shared.instruments import questions_of
 from shared.storage import Store, Survey
 
 from .scoring.counts import Counts
@@ -118,8 +119,8 @@ def customers_voice(store: Store, survey: Survey, report: dict) -> dict:
         return {"recommend": None, "suggestions": [], "scanned_limit": MAX_SCANNED}
     instrument = store.instruments.get(survey.org_id, survey.customer_instrument["id"],
                                        survey.customer_instrument["version"])
-    text_questions = [q["id"] for s in instrument.definition["sections"]
-                      for q in s["questions"] if q["type"] == "text"]
+    text_questions = [qid for qid, q in questions_of(instrument.definition).items()
+                      if q["type"] == "text"]
     cells = store.aggregates.for_survey(survey.id)
     return {
         "recommend": recommend_split(cells, model["alignment"]["A6"]["nps_item"],

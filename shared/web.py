@@ -35,7 +35,7 @@ from .logs import configure_logging
 from .ratelimit import EXEMPT_PREFIXES, RateLimits
 from .problems import PROBLEM_JSON, ProblemErrorSchema, from_http_exception, problem_response
 from .settings import Settings, finalize, load_settings
-from .extensions import get_store, init_store  # noqa: F401  (get_store: also imported from here)
+from .extensions import get_store, init_store  # noqa: F401
 from .storage import is_unavailable
 from .text import MAX_JSON_DEPTH, data_problems, text_problem
 

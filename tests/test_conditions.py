@@ -170,7 +170,7 @@ def test_import_applies_the_same_rule(runner, app, client, tenant, v2_survey, tm
     assert [(r["submission_id"], r["field"]) for r in rejects] == [
         ("i1", "answers.job_consensus_value")]
     with app.app_context():
-        from shared.web import get_store
+        from shared.extensions import get_store
 
         stored = {r.submission_id: r for r in get_store().responses.iter_survey(v2_survey["id"])}
         assert stored["i2"].answers["first_contact_percent"] == "not_sure"

@@ -122,7 +122,7 @@ def test_invalid_fields_are_a_422_problem_naming_each_field(client, tenant):
 
 def test_a_domain_error_is_a_problem_document_on_every_service(settings):
     """The shared app factory answers shared.errors.DomainError on all three services, with
-    the fields scoring_service's ReportError has (status, message, errors)."""
+    the fields scoring_service's report errors use (status, message, errors)."""
     from shared.errors import DomainError, Invalid
 
     for name, make_app in sorted(SERVICES.items()):

@@ -12,9 +12,10 @@ import itertools
 import re
 from datetime import datetime, timezone
 
+from shared import cells as segment_codec
 from shared.cells import parse_cell_key
 
-from shared.instruments import segment_questions
+from shared.instruments import questions_of, segment_questions
 
 from . import dimensions as dims
 from . import disclosure, stats
@@ -40,7 +41,7 @@ def _label(filters: dict) -> str:
 
 
 def segment_key(filters: dict) -> str:
-    return "|".join(f"{k}={v}" for k, v in sorted(filters.items())) or OVERALL
+    return segment_codec.segment_key(filters) or OVERALL
 
 
 class Scorer:
@@ -50,7 +51,7 @@ class Scorer:
         self.model = model
         self.vendor = vendor
         self.confidence = model.get("confidence", 0.95)
-        questions = {q["id"]: q for s in customer_definition["sections"] for q in s["questions"]}
+        questions = questions_of(customer_definition)
         self.kinds = {qid: q["type"] for qid, q in questions.items()}
         self.option_labels = {qid: {o["value"]: o["label"] for o in q.get("options", [])}
                               for qid, q in questions.items()}

@@ -32,9 +32,9 @@ from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 
 from shared import ids
 from shared.instruments import validator_for
-from shared.web import get_store
+from shared.extensions import get_store
 
-from ..errors import Invalid
+from shared.errors import Invalid
 from ..invitations.domain import is_expired
 from ..responses.domain import context_for, ingest_prepared, prepare
 from . import domain

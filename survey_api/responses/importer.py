@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from shared.instruments import NOT_SURE
+from shared.instruments import NOT_SURE, questions_of
 from shared.storage import CONFLICT, Store, Survey, utc_now
 from shared.text import text_problem
 
@@ -95,8 +95,7 @@ def import_csv(store: Store, survey: Survey, path: Path, *, kind: str = "custome
                rejects_path: Path, checkpoint_path: Path, batch_size: int = 500,
                progress: Callable[[int], None] = lambda n: None) -> ImportSummary:
     ctx = context_for(store, survey)
-    questions = ctx.instruments[kind].definition
-    questions = {q["id"]: q for s in questions["sections"] for q in s["questions"]}
+    questions = questions_of(ctx.instruments[kind].definition)
     done = int(checkpoint_path.read_text()) if checkpoint_path.exists() else 0
     summary = ImportSummary(skipped=done)
     batch_size = max(1, min(batch_size, MAX_BATCH))
