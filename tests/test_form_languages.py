@@ -109,3 +109,23 @@ def test_a_right_to_left_language_sets_dir_rtl(client, tenant):
     assert '<html lang="ar" dir="rtl">' in page and "هل توافق؟" in page and "نعم" in page
     english = client.get(path + "?lang=en").text
     assert '<html lang="en" dir="ltr">' in english and "Do you agree?" in english
+
+
+def test_responses_record_the_language_they_were_answered_in(client, tenant):
+    survey = _survey(client, tenant)
+    path = _path(_invite(client, survey, tenant.headers(), language="fr")["url"])
+    page = client.get(path).text
+    assert client.post(path, data={"csrf_token": _token(page), "page": "1", "action": "next",
+                                   "tenure": "new", "company_size": "large",
+                                   "buying_team_size": "1"}).status_code == 303
+    [stored] = client.get(f"/v1/surveys/{survey['id']}/responses",
+                          headers=tenant.headers()).get_json()["items"]
+    assert stored["language"] == "fr"
+    url = f"/v1/surveys/{survey['id']}/responses"
+    refused = client.post(url, json={"submission_id": "x", "answers": {}, "complete": False,
+                                     "language": "German!"}, headers=tenant.headers())
+    assert refused.status_code == 422
+    assert "language" in [e["field"] for e in refused.get_json()["errors"]]
+    given = client.post(url, json={"submission_id": "y", "answers": {}, "complete": False,
+                                   "language": "de"}, headers=tenant.headers())
+    assert given.status_code == 201 and given.get_json()["language"] == "de"

@@ -275,7 +275,7 @@ def _form(survey, kind: str, submission_id: str, *, self_url: str, invitation=No
 
     def save(complete: bool):
         item = {"submission_id": submission_id, "instrument": kind, "answers": answers,
-                "complete": complete, "attributes": dict(chosen)}
+                "complete": complete, "attributes": dict(chosen), "language": language}
         if invitation:
             item["invitation_id"] = invitation.id
         ingest_prepared(ctx, [prepare(ctx, item, "web", fingerprint=fingerprint)])
