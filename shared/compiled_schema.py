@@ -28,6 +28,9 @@ def _validator_check(validator) -> Check | None:
     if type(validator) is validate.OneOf:
         choices = frozenset(validator.choices)
         return lambda v: v in choices
+    if type(validator) is validate.Regexp:  # marshmallow's own test: regex.match
+        regex = validator.regex
+        return lambda v: regex.match(v) is not None
     return None
 
 

@@ -33,6 +33,7 @@ from marshmallow import ValidationError, validate, validates_schema
 
 from .bounded_cache import BoundedCache
 from .cells import ANSWERED, counter_name
+from .instrument_languages import LANGUAGE, default_language, translation_errors
 
 from .cells import NOT_SURE  # the answer of a number question that offers "Not sure"
 QUESTION_TYPES = ("single_choice", "multiple_choice", "likert_5", "scale_0_10", "percent",
@@ -50,7 +51,8 @@ MAX_QUESTIONS_PER_SECTION = 100
 MAX_QUESTIONS = 200
 MAX_OPTIONS = 50
 MAX_SCALE_LABELS = 11
-MAX_DEFINITION_BYTES = 256 * 1024  # the whole definition as compact JSON
+MAX_DEFINITION_BYTES = 256 * 1024  # the whole definition as compact JSON, translations aside
+MAX_LANGUAGES = 8  # each translation is about as large as the texts it translates
 
 
 class OptionSchema(ma.Schema):
@@ -135,6 +137,29 @@ class InstrumentDefinitionSchema(ma.Schema):
     intro = ma.fields.String(validate=validate.Length(max=2000))
     sections = ma.fields.List(ma.fields.Nested(SectionSchema), required=True,
                               validate=validate.Length(min=1, max=MAX_SECTIONS))
+    default_language = ma.fields.String(validate=validate.Regexp(
+        LANGUAGE, error="Use a language code such as en, de or pt-BR."), metadata={
+        "description": "The language of the definition's own texts (en unless given)"})
+    languages = ma.fields.List(ma.fields.String(validate=validate.Regexp(
+        LANGUAGE, error="Use a language code such as en, de or pt-BR.")),
+        validate=validate.Length(min=1, max=MAX_LANGUAGES), metadata={
+        "description": "Every language respondents may answer in, the default one included",
+        "example": ["en", "de", "fr"]})
+    translations = ma.fields.Dict(
+        keys=ma.fields.String(validate=validate.Regexp(LANGUAGE)),
+        values=ma.fields.Dict(keys=ma.fields.String(validate=validate.Length(max=200)),
+                              values=ma.fields.String(validate=validate.Length(max=2000))),
+        metadata={"description": "Language -> {text key: text}; see the instruments guide "
+                                 "in POST /v1/instruments for the keys",
+                  "example": {"de": {"title": "Wie Sie einkaufen"}}})
+
+    @validates_schema
+    def check_translations(self, data, **kwargs):
+        if data.get("sections") is None:
+            return
+        errors = translation_errors(data)
+        if errors:
+            raise ValidationError(errors)
 
     @validates_schema
     def check_size(self, data, **kwargs):
@@ -142,7 +167,8 @@ class InstrumentDefinitionSchema(ma.Schema):
         if questions > MAX_QUESTIONS:
             raise ValidationError(f"{questions} questions; an instrument has at most "
                                   f"{MAX_QUESTIONS}.", "sections")
-        size = len(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode())
+        untranslated = {k: v for k, v in data.items() if k != "translations"}
+        size = len(json.dumps(untranslated, separators=(",", ":"), ensure_ascii=False).encode())
         if size > MAX_DEFINITION_BYTES:
             raise ValidationError(f"The definition is {size:,} bytes as JSON; the limit is "
                                   f"{MAX_DEFINITION_BYTES:,}.", "sections")
@@ -652,12 +678,26 @@ def segment_names(customer: dict, vendor: dict, defined: list[str]) -> dict[str,
 BUILTIN_DATA = Path(__file__).parent / "instrument_data"
 
 
+def builtin_definition(path: Path) -> dict:
+    """A shipped definition with its translations, which live beside it in
+    translations/<id>.v<version>.<language>.json (one flat file of keys per language keeps
+    both the questionnaire and each translation readable)."""
+    definition = json.loads(path.read_text(encoding="utf-8"))
+    found = sorted((path.parent / "translations").glob(f"{path.stem}.*.json"))
+    if found:
+        translations = {p.stem.rsplit(".", 1)[1]: json.loads(p.read_text(encoding="utf-8"))
+                        for p in found}
+        definition["languages"] = [default_language(definition), *translations]
+        definition["translations"] = translations
+    return definition
+
+
 def builtin_instruments():
     from .storage import Instrument
 
     out = []
     for path in sorted(BUILTIN_DATA.glob("*.json")):
-        definition = json.loads(path.read_text(encoding="utf-8"))
+        definition = builtin_definition(path)
         out.append(Instrument(id=definition["id"], version=definition["version"],
                               kind=definition["kind"], title=definition["title"],
                               definition=definition, org_id=None))

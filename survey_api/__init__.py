@@ -37,6 +37,12 @@ def create_app(settings: Settings | None = None):
                       SESSION_COOKIE_SECURE=settings.is_production,
                       WTF_CSRF_TIME_LIMIT=None)  # the form may stay open for hours
     app.register_blueprint(forms_bp)  # HTML pages: not part of the JSON API document
+    from flask_babel import Babel
+
+    from .forms.routes import page_language
+
+    # The respondents' pages speak the form's language (gettext catalogues in translations/).
+    Babel(app, locale_selector=page_language)
     # The anonymous link adds its own, tighter limit to the default one.
     rate_limits_of(app).limit("forms.anonymous_link", settings.anonymous_rate_limit)
     _start_webhook_dispatcher_after_fork(app)

@@ -68,13 +68,23 @@ def test_a_schema_with_what_it_does_not_know_is_left_to_marshmallow():
         def shout(self, data, **kwargs):
             return {"name": data["name"].upper()}
 
-    class WithRegexp(ma.Schema):
-        name = ma.fields.String(validate=validate.Regexp("^a"))
+    class WithRegexp(ma.Schema):  # a validator this module does not know (a Predicate)
+        name = ma.fields.String(validate=validate.Predicate("isupper",
+                                                            error="String does not match "
+                                                                  "expected pattern."))
 
     assert CompiledLoad(WithHook())._checks is None
     assert CompiledLoad(WithHook()).load({"name": "x"}) == {"name": "X"}
     assert CompiledLoad(WithRegexp())._checks is None
     assert outcome(CompiledLoad(WithRegexp()).load, {"name": "b"}) == \
+        ("refused", {"name": ["String does not match expected pattern."]})
+    # A Regexp it knows: compiled, and what it refuses still gets marshmallow's own message.
+    class Pattern(ma.Schema):
+        name = ma.fields.String(validate=validate.Regexp("^a"))
+
+    assert CompiledLoad(Pattern())._checks is not None
+    assert CompiledLoad(Pattern()).load({"name": "abc"}) == {"name": "abc"}
+    assert outcome(CompiledLoad(Pattern()).load, {"name": "b"}) == \
         ("refused", {"name": ["String does not match expected pattern."]})
 
 

@@ -116,6 +116,9 @@ class Response:
     fingerprint: str | None = None
     created_at: str = field(default_factory=utc_now)
     updated_at: str = field(default_factory=utc_now)
+    # The language the respondent answered in (the web form's, or what an API client says);
+    # answers are codes, so it changes no score.
+    language: str | None = None
 
 
 @dataclass(frozen=True)

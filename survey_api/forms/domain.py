@@ -12,6 +12,13 @@ from shared.storage import utc_now
 from shared.text import text_problem
 
 NUMERIC = ("likert_5", "scale_0_10", "percent")
+
+
+def untranslated(message: str, **values) -> str:
+    """The default `_` of the functions below: English, as gettext would give with no
+    catalogue (the web form passes Flask-Babel's gettext, with the same signature)."""
+    return message % values if values else message
+
 STAFF_SALT = "staff-link"
 STAFF_RESPONSE_CAP = 200  # default most staff answers per survey (setting staff_response_cap)
 
@@ -123,7 +130,8 @@ def segment_label(value: str) -> str:
     return words.upper() if len(words) <= 4 and words.isalpha() else words[:1].upper() + words[1:]
 
 
-def read_page(questions: list[dict], form, segments: tuple = ()) -> tuple[dict, list[dict]]:
+def read_page(questions: list[dict], form, segments: tuple = (),
+              _=untranslated) -> tuple[dict, list[dict]]:
     """Typed answers from a posted page (a MultiDict), and errors for what cannot be read.
     Custom segment choices come back under "segment:<name>"."""
     answers: dict = {}
@@ -132,7 +140,7 @@ def read_page(questions: list[dict], form, segments: tuple = ()) -> tuple[dict, 
         value = form.get(f"segment__{segment['name']}") or None
         if value is not None and value not in segment["values"]:
             errors.append({"field": f"segment__{segment['name']}",
-                           "reason": "Please choose one of the options shown."})
+                           "reason": _("Please choose one of the options shown.")})
             value = None
         answers[f"segment:{segment['name']}"] = value
     for q in questions:
@@ -146,10 +154,10 @@ def read_page(questions: list[dict], form, segments: tuple = ()) -> tuple[dict, 
             source = rank_sources(questions).get(qid)
             ticked = set(form.getlist(source)) if source else None
             if len(set(ranked)) != len(ranked):
-                errors.append({"field": qid, "reason": "Each option can be placed only once."})
+                errors.append({"field": qid, "reason": _("Each option can be placed only once.")})
                 answers[qid] = None
             elif ticked is not None and not set(ranked) <= ticked:
-                errors.append({"field": qid, "reason": "Place only options you ticked above."})
+                errors.append({"field": qid, "reason": _("Place only options you ticked above.")})
                 answers[qid] = None
             else:
                 answers[qid] = ranked or None
@@ -164,15 +172,15 @@ def read_page(questions: list[dict], form, segments: tuple = ()) -> tuple[dict, 
                 except ValueError:
                     low, high = {"likert_5": (1, 5), "scale_0_10": (0, 10),
                                  "percent": (0, 100)}[kind]
-                    errors.append({"field": qid, "reason": f"Enter a whole number from {low} "
-                                                           f"to {high}."})
+                    errors.append({"field": qid, "reason": _(
+                        "Enter a whole number from %(low)s to %(high)s.", low=low, high=high)})
                     answers[qid] = None
         else:
             value = form.get(qid)
             answers[qid] = value.strip() if isinstance(value, str) and value.strip() else None
             if answers[qid] and text_problem(answers[qid]):  # the API's rule for free text
-                errors.append({"field": qid, "reason": "Remove the invisible control "
-                                                       "characters from this answer."})
+                errors.append({"field": qid, "reason": _("Remove the invisible control "
+                                                         "characters from this answer.")})
                 answers[qid] = None
     return answers, errors
 
@@ -189,7 +197,8 @@ def visible_answers(instrument, answers: dict) -> dict:
 
 
 def check_page(instrument, questions: list[dict], answers: dict, *, enforce_required: bool,
-               context: dict | None = None, segments: tuple = ()) -> tuple[dict, list[dict]]:
+               context: dict | None = None, segments: tuple = (),
+               _=untranslated) -> tuple[dict, list[dict]]:
     """The page's answers cleaned by the instrument's compiled validator, read together with
     the answers of the other pages (context) so that conditions see them; errors name the
     question id, with a sentence a respondent understands."""
@@ -204,24 +213,24 @@ def check_page(instrument, questions: list[dict], answers: dict, *, enforce_requ
         for q in questions:
             if q.get("required") and q["id"] not in clean and not any(
                     e["field"] == q["id"] for e in errors):
-                errors.append({"field": q["id"], "reason": _required_message(q)})
+                errors.append({"field": q["id"], "reason": _required_message(q, _)})
         for segment in segments:
             if not answers.get(f"segment:{segment['name']}"):
                 errors.append({"field": f"segment__{segment['name']}",
-                               "reason": "Please choose an answer."})
+                               "reason": _("Please choose an answer.")})
     return clean, errors
 
 
-def _required_message(question: dict) -> str:
+def _required_message(question: dict, _=untranslated) -> str:
     if question["type"] in ("single_choice", "likert_5", "scale_0_10"):
-        return "Please choose an answer."
+        return _("Please choose an answer.")
     if question["type"] == "multiple_choice":
-        return "Please choose at least one."
+        return _("Please choose at least one.")
     if question["type"] == "ranking":
-        return "Please place at least one option."
+        return _("Please place at least one option.")
     if question.get("not_sure"):
-        return "Please enter a number, or tick \u201cNot sure\u201d."
-    return "Please answer this question."
+        return _("Please enter a number, or tick \u201cNot sure\u201d.")
+    return _("Please answer this question.")
 
 
 def resume_page(pages: list[Page], answers: dict, attributes: dict | None = None) -> int:
@@ -293,38 +302,39 @@ CONTACT_FIELDS = ("contact_email", "privacy_url", "website_url")
 DEFAULT_PUBLIC_TITLE = "How your company buys"
 
 
-def public_title(branding: dict, kind: str, vendor: str) -> str:
+def public_title(branding: dict, kind: str, vendor: str, _=untranslated) -> str:
     """What respondents see as the survey's title: never the internal survey name. Staff get
     their own title, as their questionnaire is a different one."""
     if kind == "vendor":
-        return f"How {vendor} sells: a staff self-assessment" if vendor else \
-            "How we sell: a staff self-assessment"
-    return branding.get("public_title") or DEFAULT_PUBLIC_TITLE
+        return _("How %(vendor)s sells: a staff self-assessment", vendor=vendor) if vendor \
+            else _("How we sell: a staff self-assessment")
+    return branding.get("public_title") or _("How your company buys")  # DEFAULT_PUBLIC_TITLE
 
 
-def who_sees(kind: str, vendor: str) -> str:
+def who_sees(kind: str, vendor: str, _=untranslated) -> str:
     if kind == "vendor":
-        return (f"Who sees your answers: the people at {vendor} who run this survey can read "
-                "each person's answers. Reports and briefs combine everyone's answers and never "
-                "say who gave which.")
-    return (f"Who sees your answers: {vendor} and the people who run this survey for them. "
-            "Reports show answers only combined, in groups of at least five companies.")
+        return _("Who sees your answers: the people at %(vendor)s who run this survey can read "
+                 "each person's answers. Reports and briefs combine everyone's answers and never "
+                 "say who gave which.", vendor=vendor)
+    return _("Who sees your answers: %(vendor)s and the people who run this survey for them. "
+             "Reports show answers only combined, in groups of at least five companies.",
+             vendor=vendor)
 
 
-def next_steps(brand: dict) -> list[str]:
-    vendor = brand.get("vendor") or "The team that sent you this survey"
+def next_steps(brand: dict, _=untranslated) -> list[str]:
+    vendor = brand.get("vendor") or _("The team that sent you this survey")
     if brand.get("kind") == "vendor":
-        return [f"{vendor}'s report sets the staff view beside what customers say: where the "
-                "two differ is where to start.",
-                "Your answers are combined with your colleagues'; nobody is named."]
-    return [f"{vendor} combines your answers with those of other customers to find where the "
-            "way they sell does not match the way you buy.",
-            "Reports show answers only in groups of at least five companies, never one "
-            "person's."]
+        return [_("%(vendor)s's report sets the staff view beside what customers say: where the "
+                  "two differ is where to start.", vendor=vendor),
+                _("Your answers are combined with your colleagues'; nobody is named.")]
+    return [_("%(vendor)s combines your answers with those of other customers to find where "
+              "the way they sell does not match the way you buy.", vendor=vendor),
+            _("Reports show answers only in groups of at least five companies, never one "
+              "person's.")]
 
 
-def segment_question(segment: dict) -> str:
-    return f"Which {segment['name'].replace('_', ' ')} is your company in?"
+def segment_question(segment: dict, _=untranslated) -> str:
+    return _("Which %(segment)s is your company in?", segment=segment['name'].replace('_', ' '))
 
 
 # -- how a page's questions are laid out ----------------------------------------------------

@@ -39,7 +39,33 @@ class Instruments(MethodView):
         `sections.3.questions.0.show_if.in`). A ranking with `options_from` ranks only what was
         chosen in that earlier multiple choice. Responses: a hidden question is never
         required, and an answer to it is refused (422 with "Not asked with these answers");
-        an empty answer (null, "", []) to it is accepted as no answer."""
+        an empty answer (null, "", []) to it is accepted as no answer.
+
+        **Translated instruments.** Offer languages with `languages` (the default language,
+        `default_language`, "en" unless given, included) and give each other language's texts
+        in `translations`, keyed by stable keys built from ids:
+
+        ```json
+        "default_language": "en",
+        "languages": ["en", "de"],
+        "translations": {"de": {
+          "title": "Wie Sie einkaufen",
+          "sections.profile.title": "Über Sie",
+          "questions.size.text": "Wie viele Menschen arbeiten bei {vendor}?",
+          "questions.size.options.small": "Weniger als 100",
+          "questions.nps.scale_labels.0": "Sehr unwahrscheinlich"}}
+        ```
+
+        Keys: `title`, `intro`; `sections.<id>.title|intro`;
+        `questions.<id>.text|help|label|group|group_hint`; `questions.<id>.options.<value>`;
+        `questions.<id>.scale_labels.<position>` (empty scale labels are not texts). Every
+        language offered must translate every text the definition has, with the same
+        placeholders (`{vendor}`), and nothing else: otherwise 422 naming the language and
+        key, e.g. `translations.de.questions.size.options.small` ("Missing") or
+        `translations.de.questions.sise.text` ("Unknown key"). Option values and numbers are
+        the same in every language, so answers and scores do not depend on it. Respondents see
+        the invitation's `language`, else their browser's preferred one among those offered,
+        else the default, and can switch on any page."""
         return domain.add_instrument(get_store(), g.org_id, definition).definition
 
 

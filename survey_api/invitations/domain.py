@@ -126,7 +126,7 @@ def present(invitation: Invitation) -> dict:
     return {"id": invitation.id, "survey_id": invitation.survey_id, "email": invitation.email,
             "attributes": invitation.attributes, "status": status,
             "expires_at": invitation.expires_at, "response_id": invitation.response_id,
-            "created_at": invitation.created_at, "updated_at": invitation.updated_at}
+            "language": invitation.language, "created_at": invitation.created_at, "updated_at": invitation.updated_at}
 
 
 def get_invitation(store: Store, survey: Survey, invitation_id: str) -> Invitation:

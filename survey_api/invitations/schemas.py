@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from shared.instrument_languages import LANGUAGE
 from shared.text import EmailAddress, SingleLine
 
 from ..schemas_common import PageQuerySchema, page_schema
@@ -18,6 +19,10 @@ class InvitationInputSchema(ma.Schema):
                                                       "size": "large"}})
     expires_at = ma.fields.AwareDateTime(default_timezone=None)
     sent = ma.fields.Boolean(metadata={"description": "True if you have already sent the link"})
+    language = ma.fields.String(validate=validate.Regexp(
+        LANGUAGE, error="Use a language code such as en, de or pt-BR."), metadata={
+        "description": "The respondent's language (e.g. from the CRM): the form opens in it when "
+                       "the instrument offers it", "example": "de"})
 
 
 class InvitationBatchSchema(ma.Schema):
@@ -34,6 +39,7 @@ class InvitationSchema(ma.Schema):
         "description": "created, sent, started, completed, revoked or expired"})
     expires_at = ma.fields.String()
     response_id = ma.fields.String(allow_none=True)
+    language = ma.fields.String(allow_none=True)
     created_at = ma.fields.String()
     updated_at = ma.fields.String()
 

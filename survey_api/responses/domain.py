@@ -126,6 +126,7 @@ def prepare(ctx: IngestContext, item: dict, source: str,
                                   invitation.id if invitation else None),
         source=source, complete=complete, invitation_id=invitation.id if invitation else None,
         fingerprint=fingerprint, created_at=now, updated_at=now,
+        language=item.get("language"),
     )
     # Only complete responses count toward scores; partial ones are kept but not counted.
     return NewResponse(response, checked.counters if complete else ())

@@ -7,6 +7,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from shared.compiled_schema import CompiledLoading
+from shared.instrument_languages import LANGUAGE
 from shared.text import SingleLine
 
 from ..schemas_common import PageQuerySchema, page_schema
@@ -37,6 +38,9 @@ class ResponseInputSchema(CompiledLoading, ma.Schema):
     invitation_id = SingleLine(validate=validate.Length(max=64),
                                metadata={"description": "Its attributes are used, and it "
                                                               "is marked completed"})
+    language = ma.fields.String(validate=validate.Regexp(
+        LANGUAGE, error="Use a language code such as en, de or pt-BR."), metadata={
+        "description": "The language the respondent answered in (recorded, never scored)"})
     complete = ma.fields.Boolean(load_default=True,
                                  metadata={"description": "False for a partial response: "
                                                           "stored, not scored"})
@@ -52,6 +56,7 @@ class ResponseSchema(ma.Schema):
     source = ma.fields.String()
     complete = ma.fields.Boolean()
     invitation_id = ma.fields.String(allow_none=True)
+    language = ma.fields.String(allow_none=True)
     created_at = ma.fields.String()
 
 

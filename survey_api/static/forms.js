@@ -4,7 +4,11 @@
   document.querySelectorAll("textarea[data-counter]").forEach(function (box) {
     var counter = document.getElementById(box.dataset.counter);
     var limit = box.getAttribute("maxlength");
-    function update() { counter.textContent = box.value.length + " of " + limit + " characters"; }
+    // The page gives the wording in its language, with {count} and {limit} to fill in.
+    var words = box.dataset.counterText || "{count} of {limit} characters";
+    function update() {
+      counter.textContent = words.replace("{count}", box.value.length).replace("{limit}", limit);
+    }
     box.addEventListener("input", update);
     update();
   });
@@ -14,7 +18,7 @@
     var notSure = document.querySelector("input[data-not-sure='" + number.id + "']");
     var slider = document.createElement("input");
     slider.type = "range"; slider.min = 0; slider.max = 100; slider.step = 1;
-    slider.setAttribute("aria-label", "Slider for the same answer");
+    slider.setAttribute("aria-label", number.dataset.sliderLabel || "Slider for the same answer");
     slider.tabIndex = -1;  // the number box is the keyboard's control
     function showEmpty(empty) {
       slider.classList.toggle("untouched", empty);
