@@ -13,6 +13,8 @@ from functools import lru_cache
 import numpy as np
 from scipy import stats as sp
 
+from shared.intervals import wilson_bounds
+
 
 @dataclass(frozen=True)
 class Estimate:
@@ -60,14 +62,8 @@ def wilson(successes: float, n: int, confidence: float = 0.95, scale: float = 10
     """Wilson score interval for a proportion, reported on 0-scale."""
     if n <= 0:
         return EMPTY
-    z = z_value(confidence)
-    p = min(1.0, max(0.0, successes / n))  # weighted counts carry rounding error
-    denominator = 1 + z * z / n
-    center = (p + z * z / (2 * n)) / denominator
-    half = z / denominator * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    # At p = 0 or 1 the bound is exactly 0 or 1; computing it leaves a rounding error.
-    low = 0.0 if successes <= 0 else max(0.0, center - half)
-    high = 1.0 if successes >= n else min(1.0, center + half)
+    low, high = wilson_bounds(successes, n, z_value(confidence))
+    p = min(1.0, max(0.0, successes / n))
     return Estimate(p * scale, low * scale, high * scale, n)
 
 
