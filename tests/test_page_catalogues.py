@@ -17,7 +17,8 @@ LANGUAGES = ("de", "fr")
 
 
 def _used_messages() -> set:
-    method_map = [("**/forms/**.py", "python"), ("**/templates/forms/**.html", "jinja2")]
+    method_map = [("**/forms/**.py", "python"), ("**/console/mail_texts.py", "python"),
+                  ("**/templates/forms/**.html", "jinja2")]
     return {message for _, _, message, _, _ in extract_from_dir(str(SURVEY_API), method_map)}
 
 

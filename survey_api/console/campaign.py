@@ -23,9 +23,12 @@ from datetime import datetime, timedelta, timezone
 
 from shared import ids
 from shared.cells import attribute_errors
+from shared.instrument_languages import default_language
 from shared.storage import Invitation, OutboxMail, Store, Survey, to_timestamp, utc_now
 
 from ..invitations.domain import MAX_PER_REQUEST, create_invitations, is_expired
+from ..surveys.domain import instruments_of
+from .mail_texts import mail_language, survey_mail
 from .mailer import JOB as REMINDER_JOB
 from .users import EMAIL
 
@@ -270,7 +273,9 @@ def _queue(store: Store, survey: Survey, invitations: list[Invitation], kind: st
            base_url: str, secret: str, stamp: str) -> int:
     if survey.status != "open":
         raise ValueError("Open the survey before sending invitations or reminders.")
-    mails = [replace(invitation_mail(survey, i, kind, link_of(secret, base_url, i)),
+    instrument = instruments_of(store, survey)["customer"]
+    default = default_language(instrument.definition) if instrument else None
+    mails = [replace(invitation_mail(survey, i, kind, link_of(secret, base_url, i), default),
                      next_attempt_at=stamp) for i in invitations]
     store.outbox.add_many(mails)
     for invitation in invitations:
@@ -279,32 +284,23 @@ def _queue(store: Store, survey: Survey, invitations: list[Invitation], kind: st
     return len(mails)
 
 
-def invitation_mail(survey: Survey, invitation: Invitation, kind: str, link: str) -> OutboxMail:
+def invitation_mail(survey: Survey, invitation: Invitation, kind: str, link: str,
+                    default_language: str | None = None) -> OutboxMail:
+    """The invitation or reminder mail, in the invitation's language (else the survey's
+    default_language, else English)."""
     brand = survey.branding or {}
-    vendor = brand.get("vendor_name") or "We"
-    title = brand.get("public_title") or survey.name
-    opt_out = f"{link}/opt-out"
-    greeting = f"Hello {invitation.name}," if invitation.name else "Hello,"
-    if kind == "reminder":
-        subject = f"Reminder: {title}"
-        opening = (f"A few days ago {vendor} asked for your view on how you prefer to buy. "
-                   "If you have a few minutes, your answers would still help.")
-    else:
-        subject = f"{title}: {vendor} would like your view"
-        opening = (f"{vendor} is asking its customers how they prefer to find, compare and buy "
-                   "products like ours, so that we can make buying from us easier. It takes "
-                   "about ten minutes.")
-    contact = f"\nQuestions? Write to {brand['contact_email']}." if brand.get("contact_email") \
-        else ""
-    privacy = f"\nHow we handle your answers: {brand['privacy_url']}" if brand.get(
-        "privacy_url") else ""
-    body = (f"{greeting}\n\n{opening}\n\nYour personal link (it works once, and saves your "
-            f"answers as you go):\n{link}\n{contact}{privacy}\n\n"
-            f"No more e-mails about this survey: {opt_out}\n")
+    vendor = brand.get("vendor_name") or None
+    language = mail_language(invitation.language, default_language)
+    title = (brand.get("public_title_translations") or {}).get(language) \
+        or brand.get("public_title") or survey.name
+    subject, body = survey_mail(kind, language, title=title, vendor=vendor,
+                                name=invitation.name, link=link,
+                                contact_email=brand.get("contact_email"),
+                                privacy_url=brand.get("privacy_url"))
     return OutboxMail(id=ids.new_id(), org_id=survey.org_id, to=invitation.email,
                       subject=subject, body=body, kind=kind, survey_id=survey.id,
                       invitation_id=invitation.id,
-                      headers={"List-Unsubscribe": f"<{opt_out}>",
+                      headers={"List-Unsubscribe": f"<{link}/opt-out>",
                                "X-Sender-Name": brand.get("vendor_name") or ""})
 
 

@@ -28,6 +28,7 @@ from . import campaign, users
 from .forms import (ActionForm, BriefForm, EmailBriefForm, ImportForm, NewPasswordForm,
                     ReminderForm, ResetRequestForm, SignInForm, SurveyForm, UploadForm, UserForm,
                     KeyForm)
+from .mail_texts import mail_language, password_reset_mail
 from .services import Briefs, BriefsUnavailable, ScoringUnavailable, fetch_report
 
 SHOWN = 500  # people listed on the invitations page; the CSV download has everyone
@@ -151,13 +152,12 @@ def reset_request():
         if user is not None and user.active:
             link = url_for("console.reset_password",
                            token=users.reset_token(_settings().secret_key, user), _external=True)
+            subject, body = password_reset_mail(
+                mail_language(None, None, request.headers.get("Accept-Language")),
+                name=user.name, link=link, hours=users.RESET_HOURS)
             store.outbox.add_many([OutboxMail(
                 id=ids.new_id(), org_id=user.org_id, to=user.email, kind="password_reset",
-                subject="Reset your console password",
-                body=f"Hello {user.name},\n\nSomeone (we hope you) asked to reset the password "
-                     f"of your console account. Choose a new one here within "
-                     f"{users.RESET_HOURS} hours:\n{link}\n\nThe link works once. If you did "
-                     "not ask, ignore this mail: your password stays as it is.\n")])
+                subject=subject, body=body)])
         # The same answer either way: the page does not tell which addresses have accounts.
         return render_template("console/message.html", title="Check your e-mail",
                                text="If an account uses this address, a link to choose a new "
