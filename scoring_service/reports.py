@@ -6,7 +6,7 @@ import re
 from collections import Counter
 
 from shared.errors import DomainError
-from shared.cells import attribute_errors, cell_key
+from shared.cells import attribute_errors, cell_key, languages_answered
 from shared.instruments import segment_names, segment_questions, validator_for
 from shared.storage import Instrument, Store
 
@@ -145,6 +145,7 @@ def survey_report(store: Store, org_id: str, survey_id: str, segment_by: list[st
     report["representation"] = representation(
         invitations=invitations, cells=cells, segments=survey.segments,
         names=names["customer"], population=population, hidden=hidden)
+    report["languages"] = languages_answered(cells)
     report["survey"] = {"id": survey.id, "name": survey.name, "status": survey.status,
                         "branding": survey.branding, "created_at": survey.created_at}
     report["voice"] = customers_voice(store, survey, report)

@@ -333,6 +333,16 @@ class ReportSchema(ma.Schema):
         "description": "Invited, completed and response rate per segment value, and whether "
                        "the respondents' mix differs from the invited one (null without "
                        "invitations or a population)"})
+    languages = ma.fields.Dict(
+        keys=ma.fields.String(), values=ma.fields.Dict(keys=ma.fields.String(),
+                                                       values=ma.fields.Integer()),
+        metadata={"description": "Complete responses per respondent kind (customer, vendor) "
+                                 "and language they were answered in, most first, e.g. "
+                                 "{\"customer\": {\"en\": 40, \"de\": 12}, \"vendor\": "
+                                 "{\"en\": 9}}. Responses that do not say their language (API "
+                                 "clients may leave it out) are not counted here; scores never "
+                                 "depend on the language. Stored surveys only.",
+                  "example": {"customer": {"en": 40, "de": 12}, "vendor": {"en": 9}}})
     overall = ma.fields.Nested(SegmentSchema)
     segments = ma.fields.List(ma.fields.Nested(SegmentSchema))
     recommendations = ma.fields.List(ma.fields.Nested(RecommendationSchema))

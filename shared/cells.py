@@ -13,8 +13,11 @@ statistics for means, medians, shares, NPS and variances):
   {question}@{rank}={option}   ranking: the option placed at that rank (1 = first)
   {question}#not_sure    "Not sure" given to a number question that offers it (not #answered:
                          the scores read the numbers)
+  lang:{language}        responses answered in that language (those that say which)
 Free text is never counted; nor is a question not asked (display conditions), so a question
-skipped by design is never a non-response.
+skipped by design is never a non-response. A language counter has no "=" and no "#", so the
+scores never read it as an answer; it rides in the cell so that it is written, erased and
+rebuilt together with the answer counters, in the same transaction, on every backend.
 """
 
 from __future__ import annotations
@@ -103,3 +106,31 @@ def answer_counters(questions: dict[str, dict], answers: dict) -> tuple[str, ...
         else:
             counters.append(counter_name(qid, value))
     return tuple(counters)
+
+
+LANGUAGE_COUNTER = "lang:"
+
+
+def language_counters(language: str | None) -> tuple[str, ...]:
+    """What a complete response adds to its cell for the language it was answered in."""
+    return (LANGUAGE_COUNTER + language,) if language else ()
+
+
+def response_counters(questions: dict[str, dict], response) -> tuple[str, ...]:
+    """Every counter a stored complete response added one to: its answers' and its
+    language's (what erasure takes back out and a rebuild recounts)."""
+    return answer_counters(questions, response.answers) + language_counters(response.language)
+
+
+def languages_answered(cells: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """{kind: {language: responses}} summed over the cells' language counters, O(cells)."""
+    tally: dict[str, dict[str, int]] = {}
+    for key, counters in cells.items():
+        kind = key.split("|", 1)[0]
+        for name, count in counters.items():
+            if name.startswith(LANGUAGE_COUNTER) and count > 0:
+                by_language = tally.setdefault(kind, {})
+                language = name[len(LANGUAGE_COUNTER):]
+                by_language[language] = by_language.get(language, 0) + count
+    return {kind: dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+            for kind, counts in sorted(tally.items())}

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Callable
 
-from shared.cells import answer_counters, cell_key
+from shared.cells import cell_key, response_counters
 from shared.instruments import validator_for
 from shared.storage import Store, Survey
 
@@ -43,7 +43,7 @@ def recompute(store: Store, survey: Survey, progress: Callable[[int], None] = la
             key = cell_key(response.instrument, response.attributes,
                            ctx.segment_names[response.instrument])
             cells.setdefault(key, Counter()).update(
-                answer_counters(questions[response.instrument], response.answers))
+                response_counters(questions[response.instrument], response))
         if seen % 1000 == 0:
             progress(1000)
     progress(seen % 1000)

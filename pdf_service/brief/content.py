@@ -6,6 +6,8 @@ Page 1 of the PDF, the brief's stored metadata and the e-mail summary are all bu
 
 from __future__ import annotations
 
+from babel import Locale, UnknownLocaleError
+
 # Dimension names for readers where the model's own title reads wrongly: the model's A7 is a
 # "perception gap" scored so that higher is better, which readers took for "a large gap".
 READER_NAMES = {"A7": "Accuracy of our view of customers", "alignment": "Overall alignment",
@@ -32,6 +34,33 @@ def dimension_name(report: dict, code: str) -> str:
         if part and part.get("title"):
             return part["title"]
     return code
+
+
+def language_name(code: str) -> str:
+    """A language code as an English reader names it: "de" -> "German"."""
+    try:
+        return Locale.parse(code.replace("-", "_")).get_display_name("en") or code
+    except (ValueError, UnknownLocaleError):
+        return code
+
+
+def languages_line(report: dict) -> str | None:
+    """"Answered in: English 40, German 12", for customers (and staff, when they used
+    another mix too); None when everyone answered in one language."""
+    languages = report.get("languages") or {}
+    used = {code for counts in languages.values() for code in counts}
+    if len(used) < 2:
+        return None
+
+    def listed(counts: dict) -> str:
+        return ", ".join(f"{language_name(code)} {n}" for code, n in counts.items())
+    groups = [(label, languages[kind]) for kind, label in (("customer", "customers"),
+                                                             ("vendor", "staff"))
+              if languages.get(kind)]
+    if len(groups) == 1:
+        return f"Answered in: {listed(groups[0][1])}."
+    return "Answered in: " + "; ".join(f"{listed(counts)} ({label})"
+                                       for label, counts in groups) + "."
 
 
 def difference_text(f: dict) -> str:

@@ -26,7 +26,7 @@ from reportlab.platypus import (
 
 from . import charts
 from .content import difference_text, dimension_name, distinct_actions, findings_of, fmt, \
-    page_one, signed
+    languages_line, page_one, signed
 from .style import BOLD, INK, MUTED, PAPER_TINT, REGULAR, RULE, accent, band_color, \
     register_fonts, styles
 
@@ -597,6 +597,8 @@ def _methodology(report, st) -> list:
             "note", "Unweighted: every respondent counts once."))
           + ("" if not (report.get("representation") or {}).get("warning") else
              " " + e(report["representation"]["warning"])), st["body"]),
+        *([p("<b>Languages.</b> " + e(languages_line(report)), st["body"])]
+          if languages_line(report) else []),
         p("<b>Caveats.</b> Customers who answer surveys may differ from those who do not. The "
           "staff self-assessment is only as candid as the people who filled it in. Small "
           "groups move a lot from one survey to the next.", st["body"]),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from shared import ids
 from shared.bounded_cache import BoundedCache
-from shared.cells import attribute_errors, cell_key
+from shared.cells import attribute_errors, cell_key, language_counters
 from shared.text import text_problem
 from shared.storage import (
     CONFLICT, CREATED, DUPLICATE, UPDATED, Instrument, NewResponse, Response, Store, Survey,
@@ -129,7 +129,8 @@ def prepare(ctx: IngestContext, item: dict, source: str,
         language=item.get("language"),
     )
     # Only complete responses count toward scores; partial ones are kept but not counted.
-    return NewResponse(response, checked.counters if complete else ())
+    return NewResponse(response, checked.counters + language_counters(response.language)
+                       if complete else ())
 
 
 def _same_submission(ctx: IngestContext, invitation, item: dict) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.cells import answer_counters
+from shared.cells import response_counters
 from shared.instruments import validator_for
 from shared.storage import Store, Survey
 
@@ -29,7 +29,7 @@ def erase(store: Store, survey: Survey, actor: str, *, submission_id: str | None
                  for kind, inst in instruments_of(store, survey).items()}
     erased = store.responses.erase(
         survey.id, submission_id,
-        lambda response: answer_counters(questions[response.instrument], response.answers))
+        lambda response: response_counters(questions[response.instrument], response))
     if erased is None:
         raise NotFound(f"No response with submission id {submission_id!r} in this survey.")
     if erased.invitation_id:

@@ -1,7 +1,8 @@
 """Importing historical responses from CSV: the export's own format reads back in.
 
-Columns: submission_id (required), optionally complete and invitation_id, segment_<name> for
-segment attributes, and one column per question id. Multiple choices and rankings are separated
+Columns: submission_id (required), optionally complete, invitation_id and language (the one
+the respondent answered in, e.g. de), segment_<name> for segment attributes, and one column
+per question id. Multiple choices and rankings are separated
 by ';'. A leading quote that the export added to defuse a spreadsheet formula is removed.
 
 Resumable twice over: a checkpoint file records how many rows are done, and submission ids make
@@ -11,10 +12,12 @@ re-sent rows harmless duplicates anyway.
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
+from shared.instrument_languages import LANGUAGE
 from shared.instruments import NOT_SURE, questions_of
 from shared.storage import CONFLICT, Store, Survey, utc_now
 from shared.text import text_problem
@@ -86,6 +89,12 @@ def row_to_item(row: dict, questions: dict, kind: str) -> tuple[dict, list[dict]
                                                                                 "no")}
     if row.get("invitation_id"):
         item["invitation_id"] = row["invitation_id"].strip()
+    language = (row.get("language") or "").strip()
+    if language and re.match(LANGUAGE, language):
+        item["language"] = language
+    elif language:
+        errors.append({"field": "language", "reason": "Use a language code such as en, de or "
+                                                      "pt-BR."})
     if not item["submission_id"]:
         errors.append({"field": "submission_id", "reason": "Every row needs a submission_id."})
     return item, errors
