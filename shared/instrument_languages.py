@@ -153,6 +153,14 @@ def localized(definition: dict, language: str | None) -> dict:
     return out
 
 
+def option_labels(definition: dict) -> dict[str, dict[str, str]]:
+    """{question id: {option value: label}} for every question with options, in the
+    definition's language (give it a localized() one for another language)."""
+    return {q["id"]: {o["value"]: o["label"] for o in q["options"] if o.get("label")}
+            for section in definition.get("sections") or []
+            for q in section.get("questions") or [] if q.get("options")}
+
+
 # Versions are immutable, so a localized definition never goes stale.
 _localized: BoundedCache[dict] = BoundedCache(512)
 

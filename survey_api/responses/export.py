@@ -8,9 +8,10 @@ import io
 import json
 from typing import Iterable, Iterator
 
-from shared.storage import Response
-
+from shared.errors import Invalid
+from shared.instrument_languages import localized_instrument, offered_languages, option_labels
 from shared.instruments import questions_of
+from shared.storage import Instrument, Response
 
 FIXED = ["id", "submission_id", "instrument", "source", "complete", "created_at",
          "invitation_id"]
@@ -33,8 +34,38 @@ def _cell(value) -> str:
     return neutralize(str(value))
 
 
-def csv_rows(responses: Iterable[Response], definition: dict, segments: list[str]
-             ) -> Iterator[str]:
+def labels_in(instrument: Instrument, language: str | None) -> dict[str, dict[str, str]]:
+    """The option labels an export shows instead of answer codes, in a language the
+    instrument offers; {} (codes, as stored) when no language is asked for."""
+    if not language:
+        return {}
+    offered = offered_languages(instrument.definition)
+    if language not in offered:
+        raise Invalid(f"The instrument does not offer {language!r}.", [
+            {"field": "labels", "reason": f"Not offered by {instrument.id} v"
+                                          f"{instrument.version}; offered: {', '.join(offered)}."}],
+            location="query")
+    return option_labels(localized_instrument(instrument, language))
+
+
+def labelled(answers: dict, labels: dict[str, dict[str, str]]) -> dict:
+    """The answers with each option code replaced by its label (other answers as they are)."""
+    if not labels:
+        return answers
+    out = {}
+    for qid, value in answers.items():
+        names = labels.get(qid)
+        if names is None:
+            out[qid] = value
+        elif isinstance(value, list):
+            out[qid] = [names.get(v, v) for v in value]
+        else:
+            out[qid] = names.get(value, value) if isinstance(value, str) else value
+    return out
+
+
+def csv_rows(responses: Iterable[Response], definition: dict, segments: list[str],
+             labels: dict[str, dict[str, str]] | None = None) -> Iterator[str]:
     questions = list(questions_of(definition))
     header = FIXED + [f"segment_{s}" for s in segments] + questions
     buffer = io.StringIO()
@@ -52,16 +83,19 @@ def csv_rows(responses: Iterable[Response], definition: dict, segments: list[str
         row = [r.id, r.submission_id, r.instrument, r.source, r.complete, r.created_at,
                r.invitation_id]
         row += [r.attributes.get(s) for s in segments]
-        row += [r.answers.get(q) for q in questions]
+        answers = labelled(r.answers, labels) if labels else r.answers
+        row += [answers.get(q) for q in questions]
         writer.writerow([_cell(v) for v in row])
         yield flush()
 
 
-def ndjson_rows(responses: Iterable[Response]) -> Iterator[str]:
+def ndjson_rows(responses: Iterable[Response],
+                labels: dict[str, dict[str, str]] | None = None) -> Iterator[str]:
     for r in responses:
         yield json.dumps({"id": r.id, "submission_id": r.submission_id,
                           "instrument": r.instrument, "source": r.source,
                           "complete": r.complete, "created_at": r.created_at,
                           "invitation_id": r.invitation_id, "attributes": r.attributes,
-                          "answers": r.answers}, ensure_ascii=False) + "\n"
+                          "answers": labelled(r.answers, labels) if labels else r.answers},
+                         ensure_ascii=False) + "\n"
 

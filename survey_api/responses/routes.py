@@ -135,21 +135,24 @@ class ResponseExport(MethodView):
     def get(self, query, survey_id):
         """Every response of one instrument, streamed as CSV or NDJSON. Memory stays flat for
         any number of responses; CSV cells that a spreadsheet would run as formulas are
-        prefixed with a quote."""
+        prefixed with a quote. Answers are codes unless `labels` names a language the
+        instrument offers: then options show as their labels in it."""
         store = get_store()
         survey = get_survey(store, g.org_id, survey_id)
         kind = query["instrument"]
+        ctx = domain.context_for(store, survey)
+        labels = export.labels_in(ctx.instruments[kind], query.get("labels"))
         record(store, g.org_id, "responses.exported", g.api_key.id, survey_id=survey.id,
-               format=query["format"], instrument=kind)
+               format=query["format"], instrument=kind,
+               **({"labels": query["labels"]} if query.get("labels") else {}))
         rows = store.responses.iter_survey(survey.id, instrument=kind)
         filename = f"responses-{survey.id}-{kind}"
         if query["format"] == "ndjson":
-            body, mimetype, filename = export.ndjson_rows(rows), "application/x-ndjson", \
-                filename + ".ndjson"
+            body, mimetype, filename = export.ndjson_rows(rows, labels), \
+                "application/x-ndjson", filename + ".ndjson"
         else:
-            ctx = domain.context_for(store, survey)
             body, mimetype, filename = export.csv_rows(
-                rows, ctx.instruments[kind].definition, ctx.segment_names[kind]), \
+                rows, ctx.instruments[kind].definition, ctx.segment_names[kind], labels), \
                 "text/csv", filename + ".csv"
         # Encoded here so that text an older version stored unencodable cannot end the stream.
         return HttpResponse(stream_with_context(map(encode_utf8, body)), mimetype=mimetype,

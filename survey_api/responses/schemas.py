@@ -115,6 +115,11 @@ class ExportQuerySchema(ma.Schema):
     format = ma.fields.String(load_default="csv", validate=validate.OneOf(("csv", "ndjson")))
     instrument = ma.fields.String(load_default="customer",
                                   validate=validate.OneOf(("customer", "vendor")))
+    labels = ma.fields.String(validate=validate.Regexp(
+        LANGUAGE, error="Use a language code such as en, de or pt-BR."), metadata={
+        "description": "Show options as their labels in this language (one the instrument "
+                       "offers, e.g. de) instead of answer codes; leave out for codes. A "
+                       "labelled CSV is for reading: the import reads codes."})
 
 
 ResponsePageSchema = page_schema(ResponseSchema, "ResponsePage")
