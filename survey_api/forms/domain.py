@@ -302,13 +302,17 @@ CONTACT_FIELDS = ("contact_email", "privacy_url", "website_url")
 DEFAULT_PUBLIC_TITLE = "How your company buys"
 
 
-def public_title(branding: dict, kind: str, vendor: str, _=untranslated) -> str:
-    """What respondents see as the survey's title: never the internal survey name. Staff get
-    their own title, as their questionnaire is a different one."""
+def public_title(branding: dict, kind: str, vendor: str, _=untranslated,
+                 language: str | None = None) -> str:
+    """What respondents see as the survey's title: never the internal survey name; in the
+    form's language when the survey translates it. Staff get their own title, as their
+    questionnaire is a different one."""
     if kind == "vendor":
         return _("How %(vendor)s sells: a staff self-assessment", vendor=vendor) if vendor \
             else _("How we sell: a staff self-assessment")
-    return branding.get("public_title") or _("How your company buys")  # DEFAULT_PUBLIC_TITLE
+    translated = (branding.get("public_title_translations") or {}).get(language or "")
+    return (translated or branding.get("public_title")
+            or _("How your company buys"))  # DEFAULT_PUBLIC_TITLE
 
 
 def who_sees(kind: str, vendor: str, _=untranslated) -> str:

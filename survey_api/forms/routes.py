@@ -106,7 +106,9 @@ def _brand(survey, kind: str = "customer") -> dict:
     accent = branding.get("accent_color") or "#1f5fbf"
     vendor = branding.get("vendor_name") or (_organization_name(survey) if survey else "")
     return {"vendor": vendor, "accent": accent, "on_accent": domain.readable_text_color(accent),
-            "title": domain.public_title(branding, kind, vendor, _) if survey else "",
+            "title": domain.public_title(branding, kind, vendor, _,
+                                         getattr(request, "form_language", None))
+            if survey else "",
             "kind": kind, **{k: branding.get(k) for k in domain.CONTACT_FIELDS}}
 
 

@@ -11,6 +11,7 @@ from shared.storage import Instrument, Store, Survey, to_timestamp, utc_now
 
 from ..audit import record
 from shared.errors import Conflict, Invalid, NotFound
+from shared.instrument_languages import offered_languages
 from shared.instruments import segment_questions
 
 DEFAULT_CUSTOMER = "how-you-buy"
@@ -104,6 +105,26 @@ def _check_population(settings: dict, segments: dict) -> None:
         raise Invalid("The population does not match the survey's segments.", errors)
 
 
+def _check_title_translations(branding: dict, customer: Instrument) -> None:
+    """Titles only in the languages the customer instrument offers besides its default (whose
+    title is public_title itself)."""
+    offered = offered_languages(customer.definition)
+    errors = []
+    for language in (branding.get("public_title_translations") or {}):
+        if language == offered[0]:
+            errors.append({"field": f"branding.public_title_translations.{language}",
+                           "reason": f"{language!r} is the instrument's default language: its "
+                                     "title is public_title."})
+        elif language not in offered:
+            others = ", ".join(offered[1:]) or "no other language"
+            errors.append({"field": f"branding.public_title_translations.{language}",
+                           "reason": f"{customer.id} v{customer.version} does not offer "
+                                     f"{language!r}; it offers {others}."})
+    if errors:
+        raise Invalid("The public title is translated into a language the survey does not "
+                      "offer.", errors)
+
+
 def create_survey(store: Store, org_id: str, data: dict) -> Survey:
     customer = _resolve(store, org_id, data.get("customer_instrument"), DEFAULT_CUSTOMER,
                         "customer", "customer_instrument")
@@ -119,6 +140,7 @@ def create_survey(store: Store, org_id: str, data: dict) -> Survey:
     )
     _check_repeats(store, org_id, None, survey.settings, customer, vendor)
     _check_population(survey.settings, survey.segments)
+    _check_title_translations(survey.branding, customer)
     survey = replace(survey, staff_link=new_staff_link(survey))
     return store.surveys.add(survey)
 
@@ -166,6 +188,7 @@ def update_survey(store: Store, org_id: str, survey_id: str, changes: dict) -> S
     merged["vendor_instrument"] = {"id": vendor.id, "version": vendor.version}
     _check_repeats(store, org_id, survey_id, merged["settings"], customer, vendor)
     _check_population(merged["settings"], merged["segments"])
+    _check_title_translations(merged["branding"], customer)
     return store.surveys.update(org_id, survey_id, merged)
 
 

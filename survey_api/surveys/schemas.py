@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from shared.instrument_languages import LANGUAGE
 from shared.text import EmailAddress, SingleLine
 
 from ..schemas_common import page_schema
@@ -27,6 +28,15 @@ class BrandingSchema(ma.Schema):
     # What respondents see instead of the internal survey name, and who they can turn to.
     public_title = SingleLine(validate=validate.Length(min=1, max=120),
                                     metadata={"example": "How you buy software, 2026"})
+    public_title_translations = ma.fields.Dict(
+        keys=ma.fields.String(validate=validate.Regexp(
+            LANGUAGE, error="Use a language code such as de, fr or pt-BR.")),
+        values=SingleLine(validate=validate.Length(min=1, max=120)),
+        validate=validate.Length(max=50),
+        metadata={"description": "public_title in other languages the customer instrument "
+                                 "offers; the form and the e-mails use the respondent's, else "
+                                 "public_title", "example": {"de": "Wie Sie Software kaufen, "
+                                                                   "2026"}})
     logo_url = ma.fields.Url(schemes={"https"}, validate=validate.Length(max=500),
                              metadata={"example": "https://acme.example/logo.png"})
     website_url = ma.fields.Url(schemes={"https", "http"}, validate=validate.Length(max=500),
