@@ -23,6 +23,7 @@ agree on what was asked: a hidden question is never required, and an answer to o
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from dataclasses import dataclass
 from functools import cached_property
@@ -33,9 +34,12 @@ from marshmallow import ValidationError, validate, validates_schema
 
 from .bounded_cache import BoundedCache
 from .cells import ANSWERED, counter_name
-from .instrument_languages import LANGUAGE, default_language, translation_errors
+from .instrument_languages import (LANGUAGE, default_language, offered_languages,
+                                   translation_errors)
 
 from .cells import NOT_SURE  # the answer of a number question that offers "Not sure"
+
+log = logging.getLogger(__name__)
 QUESTION_TYPES = ("single_choice", "multiple_choice", "likert_5", "scale_0_10", "percent",
                   "ranking", "text")
 CHOICE_TYPES = ("single_choice", "multiple_choice", "ranking")
@@ -706,7 +710,11 @@ def builtin_instruments():
 
 def install_builtin(store) -> list:
     """Store every shipped instrument version not stored yet (idempotent; any service may run
-    it on start, since the data is the same everywhere). Returns those added."""
+    it on start, since the data is the same everywhere). Returns those added.
+
+    A built-in version stored before it shipped translations gets them added when everything
+    else is the same as shipped (translations change no answer code, so no score); one that
+    differs otherwise, and every organization's own instrument, is left as it is."""
     from .storage import AlreadyExists
 
     added = []
@@ -714,5 +722,26 @@ def install_builtin(store) -> list:
         try:
             added.append(store.instruments.add(instrument))
         except AlreadyExists:
-            pass
+            _add_shipped_translations(store, instrument)
     return added
+
+
+def _without_translations(definition: dict) -> dict:
+    return {k: v for k, v in definition.items() if k not in ("languages", "translations")}
+
+
+def _add_shipped_translations(store, shipped) -> bool:
+    stored = store.instruments.get(None, shipped.id, shipped.version)
+    if stored is None or stored.org_id is not None or stored.definition == shipped.definition:
+        return False
+    if _without_translations(stored.definition) != _without_translations(shipped.definition):
+        log.warning("built-in instrument differs from the shipped one; translations not added",
+                    extra={"instrument": shipped.id, "version": shipped.version})
+        return False
+    replaced = store.instruments.replace_builtin_definition(shipped.id, shipped.version,
+                                                            shipped.definition)
+    if replaced:
+        log.info("translations added to a stored built-in instrument",
+                 extra={"instrument": shipped.id, "version": shipped.version,
+                        "languages": offered_languages(shipped.definition)})
+    return replaced

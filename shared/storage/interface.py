@@ -82,6 +82,14 @@ class InstrumentRepository(ABC):
     def list(self, org_id: str | None) -> list[Instrument]:
         """Built-in instruments and the organization's own, every version."""
 
+    @abstractmethod
+    def replace_builtin_definition(self, instrument_id: str, version: int,
+                                   definition: dict) -> bool:
+        """The one exception to immutability: a stored built-in version (never an
+        organization's own) gets the shipped definition that adds its translations. The caller
+        (shared.instruments.install_builtin) checks that nothing else differs, so no score
+        changes. False if no such built-in version is stored."""
+
 
 class SurveyRepository(ABC):
     @abstractmethod

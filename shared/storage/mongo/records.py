@@ -113,6 +113,12 @@ class _Instruments(RepositoryOnStore, InstrumentRepository):
         items = [self._load(d) for d in docs]
         return sorted(items, key=lambda i: (i.org_id or "", i.id, i.version))
 
+    def replace_builtin_definition(self, instrument_id, version, definition):
+        result = self.store.db.instruments.update_one(
+            {"org_id": None, "id": instrument_id, "version": version},
+            {"$set": {"definition": definition}})
+        return result.matched_count == 1
+
 
 class _Surveys(RepositoryOnStore, SurveyRepository):
     def add(self, survey):
