@@ -122,6 +122,45 @@ def test_stateless_scoring_matches_the_stored_report(scoring, client, tenant, fi
     assert posted.get_json()["overall"]["readiness"] == from_store["overall"]["readiness"]
 
 
+def test_stateless_scoring_places_unanswered_segments_as_ingestion_does(scoring, client, tenant,
+                                                                         open_survey):
+    """Segments left unanswered: region (a custom segment no question asks) given for a
+    quarter only; size given as an attribute, its profile question unanswered, for another
+    quarter. Every segment of the posted report equals the stored one."""
+    rng = random.Random(34)
+    items = []
+    for i in range(64):
+        answers = healthy_customer(rng, rng.choice(["new", "long_standing"]),
+                                   rng.choice(["small", "large"]))
+        attributes = {}
+        if i % 4 == 0:
+            attributes["region"] = "emea"
+        elif i % 4 == 1:
+            attributes["size"] = answers.pop("company_size")
+        items.append({"submission_id": f"c{i}", "answers": answers, "attributes": attributes})
+    vendors = [{"submission_id": f"v{i}", "instrument": "vendor",
+                "answers": healthy_vendor(rng, role)}
+               for i, role in enumerate(["sales", "marketing", "leadership"])]
+    stored = client.post(f"/v1/surveys/{open_survey['id']}/responses:batch",
+                         json={"responses": items + vendors}, headers=tenant.headers())
+    assert stored.get_json()["created"] == 67
+    body = {"segments": {"region": ["emea", "americas"]},
+            "instrument": {"id": "how-you-buy", "version": 1}, "segment_by": ["size,region"],
+            "responses": [{"answers": i["answers"], "attributes": i["attributes"]}
+                          for i in items],
+            "vendor_responses": [{"answers": v["answers"]} for v in vendors]}
+    posted = scoring.post("/v1/score", json=body, headers=tenant.headers("read"))
+    assert posted.status_code == 200, posted.get_json()
+    from_store = scoring.get(f"/v1/surveys/{open_survey['id']}/report?segment_by=size,region",
+                             headers=tenant.headers()).get_json()
+    sizes = {s["key"]: s["n"] for s in from_store["segments"]}
+    assert sizes["region=emea"] == 16 and sizes["region=americas"] is None  # none: suppressed
+    assert sum(n or 0 for key, n in sizes.items() if key.startswith("size=") and "|" not in key) == 64
+    assert posted.get_json()["segments"] == from_store["segments"]
+    assert posted.get_json()["overall"] == from_store["overall"]
+    assert posted.get_json()["recommendations"] == from_store["recommendations"]
+
+
 def test_stateless_scoring_validates_like_ingestion(scoring, tenant):
     answers = complete_answers(CUSTOMER, random.Random(1), nps=11)
     response = scoring.post("/v1/score", json={
