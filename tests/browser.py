@@ -2,14 +2,66 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
-from .helpers import LiveServer  # noqa: F401  (the browser tests' server)
+from playwright.sync_api import sync_playwright
+
+import survey_api
+
+from .helpers import LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 SCREENS = Path(__file__).resolve().parent / "output" / "screens"
+
+
+@contextmanager
+def chromium():
+    """Debian's Chromium, headless, for the length of a with-block."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
+def served_survey_api(settings):
+    """survey_api on a real local port, the links it makes (invitations, anonymous, staff)
+    pointing at that port: yields (app, server)."""
+    app = survey_api.create_app(settings.with_overrides(survey_api_url="http://placeholder"))
+    server = LiveServer(app)
+    app.config["SETTINGS"] = app.config["SETTINGS"].with_overrides(survey_api_url=server.url)
+    try:
+        yield app, server
+    finally:
+        server.close()
+
+
+def open_survey_site(app, server, headers: dict, survey: dict,
+                     invitation_attributes: dict | None = None) -> dict:
+    """Create and open `survey` through the API of a served survey_api: its url, client,
+    headers, survey, links, invite(**attributes) (invitation_attributes when none given) and
+    responses() (those stored so far)."""
+    client = app.test_client()
+    created = client.post("/v1/surveys", json=survey, headers=headers).get_json()
+    client.post(f"/v1/surveys/{created['id']}/open", headers=headers)
+
+    def invite(**attributes):
+        return client.post(f"/v1/surveys/{created['id']}/invitations", json={
+            "invitations": [{"attributes": attributes or invitation_attributes or {}}]},
+            headers=headers).get_json()["invitations"][0]
+
+    def responses():
+        return client.get(f"/v1/surveys/{created['id']}/responses",
+                          headers=headers).get_json()["items"]
+
+    return {"url": server.url, "client": client, "headers": headers, "survey": created,
+            "invite": invite, "responses": responses,
+            "links": client.get(f"/v1/surveys/{created['id']}/links", headers=headers).get_json()}
 
 
 def fill_page(page, answers: dict | None = None) -> None:

@@ -30,6 +30,15 @@ def wait_ready(url: str, timeout: float = 30.0) -> requests.Response:
     raise AssertionError(f"{url} did not become ready in {timeout}s: {last}")
 
 
+def wait_until(condition, what: str = "the condition", timeout: float = 60.0) -> None:
+    """Liveness only: polls until condition() holds (never asserts on how long it took)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.05)
+
+
 class LiveServer:
     """A WSGI app on a real local port, in a thread of the test process."""
 

@@ -25,12 +25,18 @@ class Inbox:
 
 
 @contextmanager
-def running_inbox():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+def smtp_server(handler):
+    """An aiosmtpd server with this handler on a free port: yields its smtp:// URL."""
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
-    inbox.url = f"smtp://127.0.0.1:{controller.port}"
     try:
-        yield inbox
+        yield f"smtp://127.0.0.1:{controller.port}"
     finally:
         controller.stop()
+
+
+@contextmanager
+def running_inbox():
+    inbox = Inbox()
+    with smtp_server(inbox) as inbox.url:
+        yield inbox

@@ -208,19 +208,14 @@ class _Refusing:
 def test_a_refusing_mail_server_answers_502_without_its_own_words(settings, scoring_url, tenant,
                                                                   brief):
     import pdf_service
-    from aiosmtpd.controller import Controller
 
-    from .helpers import free_port
+    from .mailbox import smtp_server
 
-    controller = Controller(_Refusing(), hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
+    with smtp_server(_Refusing()) as smtp_url:
         client = pdf_service.create_app(settings.with_overrides(
-            scoring_url=scoring_url, smtp_url=f"smtp://127.0.0.1:{controller.port}")).test_client()
+            scoring_url=scoring_url, smtp_url=smtp_url)).test_client()
         answer = client.post(f"/v1/briefs/{brief['id']}/email", json={"to": ["a@example.com"]},
                              headers=tenant.headers("briefs"))
-    finally:
-        controller.stop()
     assert answer.status_code == 502
     assert "relay.internal" not in answer.get_data(as_text=True)
     assert answer.get_json()["detail"] == "The mail server did not take the message."

@@ -7,60 +7,28 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import sync_playwright
 
-import survey_api
-
-from .browser import ARGS, CHROMIUM, LiveServer, fill_page, next_page, shoot
+from .browser import fill_page, next_page, open_survey_site, served_survey_api, shoot
 from .factories import builtin
 
 CUSTOMER, VENDOR = builtin("how-you-buy"), builtin("how-we-sell")
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def site(settings, tenant):
     """survey_api on a real port, with an open survey (anonymous link on)."""
-    app = survey_api.create_app(settings.with_overrides(survey_api_url="http://placeholder"))
-    server = LiveServer(app)
-    app.config["SETTINGS"] = app.config["SETTINGS"].with_overrides(survey_api_url=server.url)
-    client = app.test_client()
-    h = tenant.headers()
-    survey = client.post("/v1/surveys", json={
-        "name": "How Acme's customers buy", "segments": {"region": ["emea", "americas"]},
-        "customer_instrument": {"id": "how-you-buy", "version": 1},  # v1: the long original
-        "branding": {"vendor_name": "Acme Analytics", "accent_color": "#0b7285"},
-        "settings": {"anonymous_link": True}}, headers=h).get_json()
-    client.post(f"/v1/surveys/{survey['id']}/open", headers=h)
-
-    def invite(**attributes):
-        body = {"invitations": [{"attributes": attributes or {"tenure": "long_standing",
-                                                              "size": "large",
-                                                              "region": "emea"}}]}
-        return client.post(f"/v1/surveys/{survey['id']}/invitations", json=body,
-                           headers=h).get_json()["invitations"][0]
-
-    yield {"url": server.url, "client": client, "survey": survey, "invite": invite,
-           "headers": h,
-           "links": client.get(f"/v1/surveys/{survey['id']}/links", headers=h).get_json()}
-    server.close()
+    with served_survey_api(settings) as (app, server):
+        yield open_survey_site(app, server, tenant.headers(), {
+            "name": "How Acme's customers buy", "segments": {"region": ["emea", "americas"]},
+            "customer_instrument": {"id": "how-you-buy", "version": 1},  # v1: the long original
+            "branding": {"vendor_name": "Acme Analytics", "accent_color": "#0b7285"},
+            "settings": {"anonymous_link": True}},
+            {"tenure": "long_standing", "size": "large", "region": "emea"})
 
 
 def _page(browser, width=1280):
     context = browser.new_context(viewport={"width": width, "height": 900})
     return context, context.new_page()
-
-
-def _responses(site):
-    return site["client"].get(f"/v1/surveys/{site['survey']['id']}/responses",
-                              headers=site["headers"]).get_json()["items"]
 
 
 def test_a_customer_completes_the_survey_and_the_api_has_it(browser, site):
@@ -80,7 +48,7 @@ def test_a_customer_completes_the_survey_and_the_api_has_it(browser, site):
         next_page(page)
     assert page.locator("h1", has_text="Thank you").is_visible()
     context.close()
-    [stored] = _responses(site)
+    [stored] = site["responses"]()
     assert stored["complete"] and stored["source"] == "web"
     assert stored["attributes"] == {"tenure": "long_standing", "size": "large", "region": "emea"}
     assert stored["invitation_id"] == invitation["id"]
@@ -104,7 +72,7 @@ def test_leaving_after_page_two_and_reopening_resumes_with_answers_kept(browser,
     fill_page(page, {"job_problem_importance": 5, "job_problem_mode": "in_person"})
     next_page(page)
     context.close()  # gone: a new browser, no cookies
-    assert not _responses(site)[0]["complete"]
+    assert not site["responses"]()[0]["complete"]
 
     context, page = _page(browser)
     page.goto(invitation["url"])
@@ -150,7 +118,7 @@ def test_invalid_pages_show_messages_and_keyboard_alone_finishes(browser, site):
         _keyboard_fill(page)
     assert page.locator("h1", has_text="Thank you").is_visible()
     context.close()
-    assert sum(r["complete"] for r in _responses(site)) == 1
+    assert sum(r["complete"] for r in site["responses"]()) == 1
 
 
 def _keyboard_fill(page) -> None:
@@ -203,7 +171,7 @@ def test_vendor_staff_complete_the_self_assessment(browser, site):
         next_page(page)
     assert page.locator("h1", has_text="Thank you").is_visible()
     context.close()
-    staff = [r for r in _responses(site) if r["instrument"] == "vendor"]
+    staff = [r for r in site["responses"]() if r["instrument"] == "vendor"]
     assert len(staff) == 1 and staff[0]["complete"]
     assert staff[0]["attributes"] == {"role": "marketing"}
     assert staff[0]["answers"]["r4_stage_conversion"] == 2

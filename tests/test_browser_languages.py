@@ -9,7 +9,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from .browser import fill_page, next_page, shoot
-from .test_browser_short import PHONE_SCREEN, browser, site  # noqa: F401  (fixtures)
+from .test_browser_short import PHONE_SCREEN, site  # noqa: F401  (its fixture)
 
 EXPECTED = {
     "de": {"first": "Zu Ihnen und Ihrem Unternehmen", "step": "Schritt 1 von",

@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import sync_playwright
 
-import survey_api
-
-from .browser import ARGS, CHROMIUM, LiveServer, fill_page, next_page, shoot
+from .browser import fill_page, next_page, open_survey_site, served_survey_api, shoot
 
 PHONE_SCREEN = 844  # an iPhone 12-14 screen, at 390 px wide
 JOBS = ("problem", "explore", "requirements", "selection", "validation", "consensus")
@@ -21,38 +18,14 @@ BRANDING = {"vendor_name": "Acme Analytics", "accent_color": "#0b7285",
             "website_url": "https://acme.example/"}
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def site(settings, tenant):
-    app = survey_api.create_app(settings.with_overrides(survey_api_url="http://placeholder"))
-    server = LiveServer(app)
-    app.config["SETTINGS"] = app.config["SETTINGS"].with_overrides(survey_api_url=server.url)
-    client = app.test_client()
-    h = tenant.headers()
-    survey = client.post("/v1/surveys", json={
-        "name": "Q1 buyers (internal)", "segments": {"region": ["emea", "americas"]},
-        "branding": BRANDING, "settings": {"anonymous_link": True}}, headers=h).get_json()
-    assert survey["customer_instrument"]["version"] == 2  # new surveys get the short one
-    client.post(f"/v1/surveys/{survey['id']}/open", headers=h)
-
-    def invite(**attributes):
-        return client.post(f"/v1/surveys/{survey['id']}/invitations", json={
-            "invitations": [{"attributes": attributes}]}, headers=h).get_json()["invitations"][0]
-
-    def responses():
-        return client.get(f"/v1/surveys/{survey['id']}/responses",
-                          headers=h).get_json()["items"]
-
-    yield {"url": server.url, "survey": survey, "invite": invite, "responses": responses,
-           "links": client.get(f"/v1/surveys/{survey['id']}/links", headers=h).get_json()}
-    server.close()
+    with served_survey_api(settings) as (app, server):
+        site = open_survey_site(app, server, tenant.headers(), {
+            "name": "Q1 buyers (internal)", "segments": {"region": ["emea", "americas"]},
+            "branding": BRANDING, "settings": {"anonymous_link": True}})
+        assert site["survey"]["customer_instrument"]["version"] == 2  # new surveys: the short one
+        yield site
 
 
 def _page(browser, width):

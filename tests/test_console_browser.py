@@ -9,29 +9,24 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from shared.storage import open_store
 from survey_api.demo import seed_demo
 from survey_api.console import users
 
-from .browser import ARGS, CHROMIUM, fill_page, next_page, shoot
-from .helpers import free_port, wait_ready
+from .browser import chromium, fill_page, next_page, shoot
+from .helpers import wait_until
 from .mailbox import running_inbox
 from .pdfcheck import qpdf_check
+from .services import running_services
 
-ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "a long console password"
 REGIONS = ["emea", "americas"]
 TENURES = ["new", "established", "long_standing"]
@@ -53,15 +48,6 @@ def crm_rows(bad: bool) -> str:
     return buffer.getvalue()
 
 
-def wait_for(condition, what: str, timeout: float = 60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"gave up waiting for {what}")
-
-
 @pytest.fixture(scope="module")
 def services(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("console")
@@ -71,30 +57,10 @@ def services(tmp_path_factory):
     demo = seed_demo(store, tmp / "demo-key")
     users.create_user(store, demo.org_id, "lead@acme.example", "Lea Lead", "admin", PASSWORD)
     store.close()
-    with running_inbox() as inbox:
-        ports = {"SURVEY_API_PORT": free_port(), "SCORING_PORT": free_port(),
-                 "PDF_PORT": free_port()}
-        urls = {k: f"http://127.0.0.1:{v}" for k, v in ports.items()}
-        env = {**os.environ, **{k: str(v) for k, v in ports.items()},
-               "STORE_URL": f"sqlite:///{db}", "WEB_CONCURRENCY": "1",
-               "SCORING_URL": urls["SCORING_PORT"], "PDF_URL": urls["PDF_PORT"],
-               "SURVEY_API_URL": urls["SURVEY_API_PORT"], "SMTP_URL": inbox.url,
-               "MAIL_FROM": "surveys@acme.example", "MAIL_POLL_SECONDS": "1"}
-        honcho = Path(sys.executable).parent / "honcho"
-        proc = subprocess.Popen([str(honcho), "start", "-f", "Procfile"], cwd=ROOT, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True)
-        try:
-            for url in urls.values():
-                wait_ready(f"{url}/readyz")
-            yield {"url": urls["SURVEY_API_PORT"], "inbox": inbox, "db": db}
-        finally:
-            os.killpg(proc.pid, signal.SIGINT)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-
+    with running_inbox() as inbox, running_services(f"sqlite:///{db}", {
+            "SMTP_URL": inbox.url, "MAIL_FROM": "surveys@acme.example",
+            "MAIL_POLL_SECONDS": "1"}) as running:
+        yield {"url": running.urls["survey_api"], "inbox": inbox, "db": db}
 
 def test_the_marketing_lead_runs_a_survey_from_sign_in_to_brief(services, tmp_path):
     url, inbox = services["url"], services["inbox"]
@@ -111,8 +77,7 @@ def test_the_marketing_lead_runs_a_survey_from_sign_in_to_brief(services, tmp_pa
         problems.extend((name, v["id"], v["help"]) for v in result.response["violations"]
                         if v.get("impact") in ("serious", "critical"))
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    with chromium() as browser:
         lead = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
         page = lead.new_page()
 
@@ -169,7 +134,7 @@ def test_the_marketing_lead_runs_a_survey_from_sign_in_to_brief(services, tmp_pa
         # Send: the local SMTP server receives 20 mails.
         page.click("text=Send 20 invitations")
         expect(page.locator(".flash.ok")).to_contain_text("20 invitation mails queued")
-        wait_for(lambda: len(inbox.messages) >= 20, "20 invitation mails")
+        wait_until(lambda: len(inbox.messages) >= 20, "20 invitation mails")
         assert len(inbox.messages) == 20
         recipients = sorted(r[0] for r, _ in inbox.messages)
         assert recipients == sorted(f"buyer{i:02d}@customer{i:02d}.example" for i in range(20))
@@ -206,7 +171,7 @@ def test_the_marketing_lead_runs_a_survey_from_sign_in_to_brief(services, tmp_pa
         page.click("text=Save the rules")
         expect(page.locator(".flash.ok")).to_contain_text("Reminder rules saved")
         page.click("text=Remind 17 who have not finished")
-        wait_for(lambda: len(inbox.messages) >= 37, "17 reminders")
+        wait_until(lambda: len(inbox.messages) >= 37, "17 reminders")
         reminded = {r[0] for r, m in inbox.messages if m["Subject"].startswith("Reminder")}
         assert len(inbox.messages) == 37
         assert reminded == set(recipients) - set(answering)
@@ -238,7 +203,7 @@ def test_the_marketing_lead_runs_a_survey_from_sign_in_to_brief(services, tmp_pa
         page.fill("input[name=to]", "ceo@acme.example")
         page.click("button:text-is('E-mail')")
         expect(page.locator(".flash.ok")).to_contain_text("on its way to ceo@acme.example")
-        wait_for(lambda: inbox.to("ceo@acme.example"), "the brief by mail")
+        wait_until(lambda: inbox.to("ceo@acme.example"), "the brief by mail")
         attachment = next(inbox.to("ceo@acme.example")[0].iter_attachments())
         assert attachment.get_content() == pdf
         look(page, "results-brief")
@@ -278,5 +243,4 @@ def test_the_marketing_lead_runs_a_survey_from_sign_in_to_brief(services, tmp_pa
         look(page, "audit")
         page.click("text=Sign out")
         expect(page.locator("h1")).to_have_text("Sign in")
-        browser.close()
     assert problems == []

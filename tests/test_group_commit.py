@@ -8,12 +8,12 @@ SQLite below and in the storage contract tests."""
 from __future__ import annotations
 
 import threading
-import time
 from contextlib import contextmanager
 
 from shared.storage import CREATED, DUPLICATE, open_store
 from shared.storage.sqlite.group_commit import GroupCommit
 
+from .helpers import wait_until
 from .test_storage_contract import make_org, make_response, make_survey
 
 
@@ -40,13 +40,6 @@ class Journal:
             raise ValueError("bad item")
         pending.extend(items)
         return [f"stored {item}" for item in items]
-
-
-def wait_until(condition, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.005)
 
 
 def test_one_caller_at_a_time_gets_its_own_results():

@@ -263,7 +263,7 @@ def test_a_poisoned_stored_response_stops_nobody(world):
 
 
 def test_a_poisoned_delivery_fails_alone_and_every_tenant_keeps_receiving(world):
-    from .test_webhooks import Receiver
+    from .webhook_receiver import Receiver
 
     app, client, (acme, globex), (survey, other) = world
     receiver = Receiver()

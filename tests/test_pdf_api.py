@@ -6,26 +6,16 @@ from __future__ import annotations
 import random
 import socket
 import time
-from email import message_from_bytes
 
 import pytest
-from aiosmtpd.controller import Controller
 
 import pdf_service
 import scoring_service
 
 from .helpers import LiveServer, free_port
+from .mailbox import running_inbox
 from .pdfcheck import pdf_text, qpdf_check
 from .populations import healthy_customer, healthy_vendor
-
-
-class _Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
-        return "250 OK"
 
 
 @pytest.fixture
@@ -37,12 +27,8 @@ def scoring_url(settings, app):
 
 @pytest.fixture
 def inbox():
-    handler = _Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    handler.url = f"smtp://127.0.0.1:{controller.port}"
-    yield handler
-    controller.stop()
+    with running_inbox() as running:
+        yield running
 
 
 @pytest.fixture

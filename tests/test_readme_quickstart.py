@@ -7,9 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import requests
@@ -17,8 +15,8 @@ import requests
 from shared.storage import open_store
 from survey_api.demo import seed_demo
 
-from .helpers import free_port, wait_ready
 from .pdfcheck import page_count, pdf_text, qpdf_check
+from .services import running_services
 
 ROOT = Path(__file__).resolve().parent.parent
 # Every curl also writes its status and URL to stderr, so each step can be checked.
@@ -45,29 +43,19 @@ def test_the_readme_quickstart_runs_against_the_three_services(tmp_path):
     store = open_store(f"sqlite:///{db}")
     demo = seed_demo(store, tmp_path / "demo-api-key")
     store.close()
-    ports = {"SURVEY_API_PORT": free_port(), "SCORING_PORT": free_port(), "PDF_PORT": free_port()}
-    urls = {k: f"http://127.0.0.1:{v}" for k, v in ports.items()}
-    env = {**os.environ, **{k: str(v) for k, v in ports.items()}, "STORE_URL": f"sqlite:///{db}",
-           "WEB_CONCURRENCY": "1", "SCORING_URL": urls["SCORING_PORT"],
-           "PDF_URL": urls["PDF_PORT"], "SURVEY_API_URL": urls["SURVEY_API_PORT"]}
-    honcho = Path(sys.executable).parent / "honcho"
-    services = subprocess.Popen([str(honcho), "start", "-f", "Procfile"], cwd=ROOT, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True)
     # The block reads docs/examples/responses.json relative to where it runs, and writes
     # brief.pdf there: a scratch directory holding that one file.
     work = tmp_path / "work"
     (work / "docs" / "examples").mkdir(parents=True)
     (work / "docs" / "examples" / "responses.json").write_bytes(
         (ROOT / "docs" / "examples" / "responses.json").read_bytes())
-    try:
-        for url in urls.values():
-            wait_ready(f"{url}/readyz")
+    with running_services(f"sqlite:///{db}") as services:
+        urls = services.urls
         run = subprocess.run(
             ["bash", "-euo", "pipefail", "-c", CURL_STATUS + quickstart_block()], cwd=work,
             env={"PATH": os.environ["PATH"], "HOME": str(tmp_path), "KEY": demo.api_key,
-                 "API": urls["SURVEY_API_PORT"], "SCORING": urls["SCORING_PORT"],
-                 "BRIEFS": urls["PDF_PORT"]},
+                 "API": urls["survey_api"], "SCORING": urls["scoring"],
+                 "BRIEFS": urls["pdf"]},
             capture_output=True, text=True, timeout=180)
         assert run.returncode == 0, run.stderr[-3000:]
         steps = re.findall(r"^HTTP (\d+) (\S+)$", run.stderr, re.M)
@@ -100,12 +88,6 @@ def test_the_readme_quickstart_runs_against_the_three_services(tmp_path):
         assert page_count(pdf) >= 6  # the answer, segments, scores, voice, actions, methods
         shared = requests.get(share["url"], timeout=30)  # no key
         assert shared.status_code == 200 and shared.content == pdf
-    finally:
-        os.killpg(services.pid, signal.SIGINT)
-        try:
-            services.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(services.pid, signal.SIGKILL)
 
 
 def test_the_readmes_brief_page_count_is_the_demo_briefs(tmp_path):

@@ -10,7 +10,6 @@ import socket
 import threading
 import time
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -20,54 +19,8 @@ from survey_api.webhooks.dispatch import Dispatcher, deliver_due, start_dispatch
 
 from .conftest import Tenant
 from .factories import builtin, complete_answers
-
-
-class Receiver:
-    """Records each request; on_request(receiver, request) runs before the answer."""
-
-    def __init__(self, status=204, on_request=None, body=b""):
-        self.requests: list[dict] = []
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body_in = self.rfile.read(int(self.headers["Content-Length"]))
-                request = {"headers": dict(self.headers), "body": body_in,
-                           "received": time.time()}
-                with receiver.lock:
-                    receiver.requests.append(request)
-                if on_request:
-                    on_request(receiver, request)
-                self.send_response(status)
-                self.send_header("Server", "SecretBanner/9.9 (internal-db-01)")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def delivery_ids(self) -> list[str]:
-        with self.lock:
-            return [r["headers"]["X-Webhook-Delivery"] for r in self.requests]
-
-    def close(self):
-        self.server.shutdown()
-
-
-def wait_until(condition, seconds=60.0):
-    """Liveness only: polls until condition() holds (never asserts on how long it took)."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached")
-        time.sleep(0.05)
+from .helpers import wait_until
+from .webhook_receiver import Receiver
 
 
 def open_survey_of(client, tenant) -> dict:

@@ -6,10 +6,8 @@ import hashlib
 import hmac
 import json
 import random
-import threading
 import time
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -17,32 +15,8 @@ from shared.extensions import get_store
 from survey_api.webhooks.dispatch import BACKOFF, deliver_due
 
 from .factories import builtin, complete_answers
-
-
-class Receiver:
-    """A local HTTP server that records requests and answers with the statuses queued."""
-
-    def __init__(self):
-        self.requests: list[dict] = []
-        self.statuses: list[int] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append({"headers": dict(self.headers), "body": body})
-                self.send_response(receiver.statuses.pop(0) if receiver.statuses else 204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
+from .helpers import wait_until
+from .webhook_receiver import Receiver
 
 
 @pytest.fixture
@@ -148,8 +122,6 @@ def test_the_background_dispatcher_delivers_without_being_asked(settings, tenant
     survey = client.post("/v1/surveys", json={"name": "bg", **V1}, headers=tenant.headers()).get_json()
     client.post(f"/v1/surveys/{survey['id']}/open", headers=tenant.headers())
     _post_response(client, tenant, survey, "bg-1")
-    deadline = time.monotonic() + 10
-    while not receiver.requests and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_until(lambda: receiver.requests, "the background delivery")
     app.extensions["webhook_dispatcher"][1].set()
     assert len(receiver.requests) == 1
