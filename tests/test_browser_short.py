@@ -245,7 +245,7 @@ def test_the_0_to_10_scale_fits_one_row_at_360_and_the_staff_grid_is_compact(bro
                first.locator(".tile").first.bounding_box()["y"]) < 30
     assert page.locator(".grid-head").count() == 1 and page.locator(".scale-ends").count() == 0
     height = _measure(page)["height"]
-    assert height < 1900, height  # the original layout was 3,184 px
+    assert height < 1900, height
     shoot(page, "short-staff-grid-1280")
     page.set_viewport_size({"width": 390, "height": PHONE_SCREEN})
     shoot(page, "short-staff-grid-390")

@@ -13,7 +13,8 @@ import pytest
 from PIL import Image
 
 import pdf_service
-from pdf_service.brief.render import p, styles
+from pdf_service.brief.render import paragraph
+from pdf_service.brief.style import styles_for
 from reportlab.lib import colors
 
 from .pdfcheck import pdf_text, qpdf_check
@@ -96,9 +97,9 @@ def test_markup_in_a_posted_report_is_printed_never_obeyed(render_client, tenant
 
 
 def test_the_paragraph_builder_refuses_markup_it_did_not_write():
-    st = styles(colors.HexColor("#1f6feb"))
-    assert p('<font name="DejaVuSans-Bold" size="30">1.0</font> <b>x</b>', st["body"])
+    styles = styles_for(colors.HexColor("#1f6feb"))
+    assert paragraph('<font name="DejaVuSans-Bold" size="30">1.0</font> <b>x</b>', styles["body"])
     for markup in ('<img src="/etc/hostname"/>', LINK, '<link href="file:///x">x</link>',
                    '<font color="#000" face="x">y</font>', "<br/>"):
         with pytest.raises(ValueError):
-            p(f"before {markup} after", st["body"])
+            paragraph(f"before {markup} after", styles["body"])
