@@ -57,6 +57,12 @@ def client(app):
 
 
 @pytest.fixture
+def scoring(settings, app):
+    """scoring_service's test client, reading the store `app` (survey_api) writes."""
+    return scoring_service.create_app(settings).test_client()
+
+
+@pytest.fixture
 def runner(app):
     return app.test_cli_runner()
 

@@ -106,6 +106,17 @@ def population(seed: int, per_cell=40, plant=None, gated: list[str] = (), staff=
     return to_cells(*population_answers(seed, per_cell, plant, gated, staff))
 
 
+def small_accounts_hate_forms(answers, rng):
+    """Small accounts mostly refuse forms in front of content [ungate: >= 50 % and gated >= 30]."""
+    if answers["company_size"] == "small":
+        answers["gate_tolerance"] = rng.choice(["never", "never", "rarely"])
+
+
+# What a vendor that gates most of its content puts behind a form.
+MOSTLY_GATED = ["articles", "guides", "case_studies", "calculators", "analyst_reports",
+                "product_docs"]
+
+
 # Populations where no segment differs from any other and every rule's metric sits just on
 # the side where the rule must NOT fire (each rule's threshold in the model, in brackets).
 

@@ -120,13 +120,6 @@ def test_v2_asks_what_is_wanted_only_at_important_jobs_and_ranks_only_what_was_c
 
 
 @pytest.fixture
-def scoring(settings, app):
-    import scoring_service
-
-    return scoring_service.create_app(settings).test_client()
-
-
-@pytest.fixture
 def v2_survey(client, tenant):
     survey = client.post("/v1/surveys", json={"name": "Short", "segments": {
         "region": ["emea", "americas"]}}, headers=tenant.headers()).get_json()

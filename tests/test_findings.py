@@ -12,7 +12,10 @@ from scipy.stats import binom
 from scoring_service.scoring.engine import build_report
 from scoring_service.scoring.model import load_model
 
-from .populations import CUSTOMER, NEAR_THRESHOLD, SEGMENTS, population, population_answers
+from .populations import (
+    CUSTOMER, MOSTLY_GATED, NEAR_THRESHOLD, SEGMENTS, population, population_answers,
+    small_accounts_hate_forms,
+)
 
 MODEL = load_model()
 TARGET = "size=large|tenure=long_standing"
@@ -158,14 +161,9 @@ def test_a_point_estimate_past_the_threshold_is_not_enough():
 
 
 def test_planted_populations_fire_the_right_rule_in_the_right_segment_with_confidence():
-    def hate_forms_if_small(answers, rng):
-        if answers["company_size"] == "small":
-            answers["gate_tolerance"] = rng.choice(["never", "never", "rarely"])
-
-    gated = ["articles", "guides", "case_studies", "calculators", "analyst_reports",
-             "product_docs"]
     for seed in range(30, 35):
-        report = report_for(population(seed, plant=hate_forms_if_small, gated=gated))
+        report = report_for(population(seed, plant=small_accounts_hate_forms,
+                                       gated=MOSTLY_GATED))
         ungate = {r["segment"]: r for r in report["recommendations"] if r["id"] == "ungate"}
         # Fired in small accounts; its echoes in each small x tenure cross are not repeated.
         assert list(ungate) == ["size=small"]

@@ -8,8 +8,6 @@ import random
 
 import pytest
 
-import scoring_service
-
 from .populations import healthy_customer, healthy_vendor
 from .test_pdf_api import inbox, pdf_client, scoring_url  # noqa: F401 (fixtures)
 from .test_scoring_api import filled_survey  # noqa: F401 (fixture)
@@ -17,11 +15,6 @@ from .test_scoring_api import filled_survey  # noqa: F401 (fixture)
 V1 = {"id": "how-you-buy", "version": 1}  # the answers these tests generate
 
 MANY = {name: [f"v{i:02d}" for i in range(50)] for name in ("aa", "bb", "cc", "dd")}
-
-
-@pytest.fixture
-def scoring(settings, app):
-    return scoring_service.create_app(settings).test_client()
 
 
 @pytest.fixture

@@ -6,17 +6,10 @@ import random
 
 import pytest
 
-import scoring_service
-
 from .factories import builtin, complete_answers
 from .populations import healthy_customer, healthy_vendor
 
 CUSTOMER, VENDOR = builtin("how-you-buy"), builtin("how-we-sell")
-
-
-@pytest.fixture
-def scoring(settings, app):
-    return scoring_service.create_app(settings).test_client()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import re
 from scoring_service.scoring.engine import build_report
 from scoring_service.scoring.model import load_model
 
-from .populations import CUSTOMER, SEGMENTS, population
+from .populations import CUSTOMER, MOSTLY_GATED, SEGMENTS, population, small_accounts_hate_forms
 
 PLANTED_RULES = {"contact-later", "contact-earlier", "ungate", "multi-thread"}
 
@@ -59,13 +59,7 @@ def test_large_long_standing_customers_wanting_late_contact_is_found_and_ranked_
 
 
 def test_small_customers_who_hate_forms_meeting_gated_content_fire_ungate_there_only():
-    def plant(answers, rng):
-        if answers["company_size"] == "small":
-            answers["gate_tolerance"] = rng.choice(["never", "never", "rarely"])
-
-    gated = ["articles", "guides", "case_studies", "calculators", "analyst_reports",
-             "product_docs"]
-    report = report_for(population(seed=3, plant=plant, gated=gated))
+    report = report_for(population(seed=3, plant=small_accounts_hate_forms, gated=MOSTLY_GATED))
     fired = {(r["id"], r["segment"]) for r in report["recommendations"] if r["id"] == "ungate"}
     assert ("ungate", "size=small") in fired
     assert all("size=small" in seg for _, seg in fired), fired
@@ -74,7 +68,7 @@ def test_small_customers_who_hate_forms_meeting_gated_content_fire_ungate_there_
     a3 = next(c for c in small["comparisons"] if c["metric"] == "A3")
     assert a3["significant"] and a3["difference"] < 0
     # The same gating with tolerant customers is not a finding.
-    tolerant = report_for(population(seed=3, gated=gated))
+    tolerant = report_for(population(seed=3, gated=MOSTLY_GATED))
     assert "ungate" not in {r["id"] for r in tolerant["recommendations"]}
 
 

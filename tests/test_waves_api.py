@@ -5,16 +5,7 @@ from __future__ import annotations
 
 import random
 
-import pytest
-
-import scoring_service
-
 from .populations import healthy_customer, healthy_vendor
-
-
-@pytest.fixture
-def scoring(settings, app):
-    return scoring_service.create_app(settings).test_client()
 
 
 def _survey(client, tenant, **settings) -> dict:
