@@ -15,7 +15,7 @@ from shared.settings import Settings
 from shared.extensions import get_store
 from survey_api.accounts.domain import create_organization
 
-from .browser import chromium
+from tests.support.browser import chromium
 
 # In CI (CI=true) property tests and the bounded API fuzzing draw the same examples every run,
 # so a submission never fails on a case no earlier run saw; `make fuzz` explores at random.
