@@ -45,4 +45,4 @@ sample-brief: system-packages-test install
 
 # Longer API fuzzing: many more examples per operation than the bounded run in `make test`.
 fuzz: system-packages-test install
-	FUZZ_RANDOM=1 FUZZ_EXAMPLES=500 $(BIN)/pytest -q tests/test_fuzz.py
+	FUZZ_RANDOM=1 FUZZ_EXAMPLES=500 $(BIN)/pytest -q tests/system/test_fuzz.py

@@ -1,5 +1,5 @@
 """Valid answer sets built from an instrument definition, for the benchmarks and the tests
-(tests/factories.py re-exports them): bench/ never imports tests/."""
+(tests/support/factories.py re-exports them): bench/ never imports tests/."""
 
 from __future__ import annotations
 

@@ -6,8 +6,9 @@ import re
 from collections import Counter
 
 from shared.errors import DomainError
-from shared.cells import attribute_errors, cell_key, languages_answered
-from shared.instruments import segment_names, segment_questions, validator_for
+from shared.cells import attribute_errors, languages_answered
+from shared.instruments import segment_names, segment_options, segment_questions, validator_for
+from shared.response_cells import place_response, segment_question_ids
 from shared.storage import Instrument, Store
 
 from .scoring.engine import TooMuchWork, build_report, segment_key
@@ -194,9 +195,9 @@ def _changes(store: Store, org_id: str, survey, customer_definition: dict,
 
 
 def stateless_report(customer: Instrument, vendor: Instrument, body: dict) -> dict:
-    """Validate posted responses exactly as ingestion does, count them in memory, score."""
-    cq, vq = segment_questions(customer.definition), segment_questions(vendor.definition)
-    segments = {name: [o["value"] for o in q["options"]] for name, q in {**vq, **cq}.items()}
+    """Validate and place posted responses as ingestion does (shared.response_cells), count
+    them in memory, score."""
+    segments = segment_options(customer.definition, vendor.definition)
     segments.update(body.get("segments") or {})
     names = segment_names(customer.definition, vendor.definition, list(segments))
     cells: dict[str, Counter] = {}
@@ -205,21 +206,15 @@ def stateless_report(customer: Instrument, vendor: Instrument, body: dict) -> di
                                            ("vendor_responses", body["vendor_responses"],
                                             vendor, "vendor")):
         validator = validator_for(instrument)
-        asked = {name: q["id"] for name, q in segment_questions(instrument.definition).items()}
+        asked = segment_question_ids(instrument.definition)
         for position, item in enumerate(items):
-            attributes = dict(item.get("attributes") or {})
-            errors += attribute_errors(segments, attributes, f"{field}.{position}.attributes")
-            answers, counters, problems = validator.check(
-                item["answers"], complete=True,
-                skip_required=frozenset(q for n, q in asked.items() if n in attributes))
-            errors += [{**e, "field": f"{field}.{position}.{e['field']}"} for e in problems]
-            if problems:
-                continue
-            for name, qid in asked.items():
-                attributes.setdefault(name, answers.get(qid))
-            attributes = {k: v for k, v in attributes.items() if v is not None}
-            key = cell_key(kind, attributes, names[kind])
-            cells.setdefault(key, Counter()).update(counters)
+            given = item.get("attributes") or {}
+            errors += attribute_errors(segments, given, f"{field}.{position}.attributes")
+            placed = place_response(validator, asked, names[kind], kind, item["answers"],
+                                    given, complete=True)
+            errors += [{**e, "field": f"{field}.{position}.{e['field']}"} for e in placed.errors]
+            if not placed.errors:
+                cells.setdefault(placed.cell_key, Counter()).update(placed.counters)
     if errors:
         raise DomainError(422, f"{len(errors)} field(s) are invalid.", errors)
     crosses = _crosses(body.get("segment_by") or [], names["customer"],

@@ -536,6 +536,7 @@ class Checked(NamedTuple):
     answers: dict  # the clean answers (text stripped, choices in canonical order, blanks out)
     counters: tuple[str, ...]  # what a complete response adds one to in its cell
     errors: list[dict]  # {field, reason}; empty when valid
+    unanswered: tuple[str, ...] = ()  # required questions left unanswered (each has an error)
 
 
 @dataclass(frozen=True)
@@ -624,12 +625,14 @@ class AnswerValidator:
                         errors.append({"field": f"answers.{qid}", "reason": (
                             f"Only options chosen in {source} can be ranked; not chosen: "
                             f"{', '.join(outside)}.")})
+        unanswered = []
         if complete and not self.required_set.issubset(clean.keys()):
             for qid in self.required:
                 if qid not in clean and qid not in skip_required and qid not in hidden and not any(
                         e["field"] == f"answers.{qid}" for e in errors):
                     errors.append({"field": f"answers.{qid}", "reason": "An answer is required."})
-        return Checked(clean, tuple(counters), errors)
+                    unanswered.append(qid)
+        return Checked(clean, tuple(counters), errors, tuple(unanswered))
 
     def validate(self, answers: dict, *, complete: bool,
                  skip_required: frozenset[str] = frozenset()) -> tuple[dict, list[dict]]:
@@ -667,6 +670,13 @@ def validator_for(instrument) -> AnswerValidator:
 def segment_questions(definition: dict) -> dict[str, dict]:
     """Segment name -> the profile question that asks it (e.g. size -> company_size)."""
     return {q["segment"]: q for q in questions_of(definition).values() if q.get("segment")}
+
+
+def segment_options(customer: dict, vendor: dict) -> dict[str, list[str]]:
+    """Segment name -> its allowed values, for the segments a profile question asks (the
+    question's options; the customer instrument's question where both ask one)."""
+    asked = {**segment_questions(vendor), **segment_questions(customer)}
+    return {name: [o["value"] for o in q["options"]] for name, q in asked.items()}
 
 
 def segment_names(customer: dict, vendor: dict, defined: list[str]) -> dict[str, list[str]]:

@@ -15,6 +15,8 @@ from shared.settings import Settings
 from shared.extensions import get_store
 from survey_api.accounts.domain import create_organization
 
+from tests.support.browser import chromium
+
 # In CI (CI=true) property tests and the bounded API fuzzing draw the same examples every run,
 # so a submission never fails on a case no earlier run saw; `make fuzz` explores at random.
 hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
@@ -26,6 +28,13 @@ SERVICES = {
     "scoring_service": scoring_service.create_app,
     "pdf_service": pdf_service.create_app,
 }
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, one per test module (a launch takes a while)."""
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
@@ -45,6 +54,12 @@ def app(settings):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def scoring(settings, app):
+    """scoring_service's test client, reading the store `app` (survey_api) writes."""
+    return scoring_service.create_app(settings).test_client()
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Vector charts for the brief (reportlab.graphics), drawn from plain shapes so that every
 label's place is known: each function returns a Drawing whose String shapes are all its text.
 
-The rules every chart keeps (tests/test_brief_render.py checks them on the geometry): honest
+The rules every chart keeps (tests/pdf_service/test_brief_render.py checks them on the geometry): honest
 fixed scales (0-100, never past it), n in the chart, a 95 % interval on every figure that comes
 from a sample, low-confidence figures drawn pale and dashed, and every figure printed as text
 beside its mark, so that the PDF's extracted text carries it. No text is cut or overlaps.

@@ -47,7 +47,7 @@ def accent(report: dict):
         return colors.HexColor("#1f6feb")
 
 
-def styles(accent_color) -> dict[str, ParagraphStyle]:
+def styles_for(accent_color) -> dict[str, ParagraphStyle]:
     base = ParagraphStyle("body", fontName=REGULAR, fontSize=9.5, leading=13.5, textColor=INK,
                           alignment=TA_LEFT, spaceAfter=6)
     return {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from shared.cells import ANSWERED
+
 
 class Counts:
     def __init__(self, counters: dict[str, int] | None = None):
@@ -19,8 +21,8 @@ class Counts:
         # Canonical order: float sums over these dicts then come out bit-identical however the
         # cells were merged, so equal counters always give equal reports.
         for key, count in sorted(counters.items()):
-            if key.endswith("#answered"):
-                self._answered[key[:-len("#answered")]] = count
+            if key.endswith(ANSWERED):
+                self._answered[key[:-len(ANSWERED)]] = count
             elif "=" in key:
                 question, value = key.split("=", 1)
                 self._values.setdefault(question, {})[value] = count

@@ -261,7 +261,7 @@ def team_coverage(customers: Counts, vendor: Counts, spec: dict, confidence: flo
 
     value = score(team.value, contacts.value, consensus_pomp)
     # The interval carries both sides: a larger team, fewer contacts and weaker consensus
-    # material at the low end. Coverage capped at 100 % no longer pins the interval to a point.
+    # material at the low end, so that coverage capped at 100 % does not pin it to a point.
     vendor_low = [contacts.low, consensus.low if consensus.value is not None else 0.0]
     vendor_high = [contacts.high, consensus.high if consensus.value is not None else 0.0]
     low = high = comparison_se = None

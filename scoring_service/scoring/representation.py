@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from scipy import stats as sp
 
-from shared.cells import parse_cell_key
+from shared.cells import parse_cell_key, segment_key
 
 from . import stats
 
@@ -109,7 +109,7 @@ def representation(*, invitations, cells: dict[str, dict[str, int]],
         resp_total = sum(respondents[name].values())
         values = []
         for value in segments.get(name, []):
-            key = f"{name}={value}"
+            key = segment_key({name: value})
             asked, done = invited[name].get(value, 0), completed[name].get(value, 0)
             shown = key not in hidden
             rate = stats.wilson(done, asked, confidence) if asked and shown else None

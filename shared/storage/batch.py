@@ -49,21 +49,22 @@ def plan_batch(batch: list[NewResponse], stored: dict[tuple[str, str], Response]
     """stored: the responses already under the batch's submission ids (updated as planned)."""
     plan = BatchPlan([], {}, {}, {})
     for position, new in enumerate(batch):
-        r = new.response
-        key = (r.survey_id, r.submission_id)
+        response = new.response
+        key = (response.survey_id, response.submission_id)
         previous = stored.get(key)
-        outcome = outcome_of_adding(previous, r)
+        outcome = outcome_of_adding(previous, response)
         if outcome in (DUPLICATE, CONFLICT):
             plan.results.append((previous, outcome))
             continue
         if outcome == UPDATED:  # a draft replaced: it keeps its id and creation time
-            r = replace(r, id=previous.id, created_at=previous.created_at)
+            response = replace(response, id=previous.id, created_at=previous.created_at)
+            # A draft this batch inserted is still an insert, only of the newer version.
             (plan.inserts if key in plan.inserts else plan.updates)[key] = position
         else:
             plan.inserts[key] = position
-        plan.final[position] = NewResponse(r, new.counters)
-        stored[key] = r
-        plan.results.append((r, outcome))
+        plan.final[position] = NewResponse(response, new.counters)
+        stored[key] = response
+        plan.results.append((response, outcome))
     return plan
 
 

@@ -2,7 +2,7 @@
 
 Services talk to a `Store`, never to sqlite3 or pymongo. Every read that a tenant can reach takes
 the organization id, so "another tenant's id" and "no such id" look the same (None) to callers.
-The contract tests in tests/test_storage_contract.py run the same assertions on every backend.
+The contract tests in tests/shared/test_storage_contract.py run the same assertions on every backend.
 """
 
 from __future__ import annotations

@@ -7,11 +7,9 @@ from dataclasses import dataclass
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from shared.instruments import NOT_SURE, conditions_of, validator_for
+from shared.instruments import NOT_SURE, NUMBER_RANGES, conditions_of, validator_for
 from shared.storage import utc_now
 from shared.text import text_problem
-
-NUMERIC = ("likert_5", "scale_0_10", "percent")
 
 
 def untranslated(message: str, **values) -> str:
@@ -161,7 +159,7 @@ def read_page(questions: list[dict], form, segments: tuple = (),
                 answers[qid] = None
             else:
                 answers[qid] = ranked or None
-        elif kind in NUMERIC:
+        elif kind in NUMBER_RANGES:
             raw = (form.get(qid) or "").strip()
             if not raw:
                 answers[qid] = NOT_SURE if q.get("not_sure") and form.get(
@@ -170,8 +168,7 @@ def read_page(questions: list[dict], form, segments: tuple = (),
                 try:
                     answers[qid] = int(raw)
                 except ValueError:
-                    low, high = {"likert_5": (1, 5), "scale_0_10": (0, 10),
-                                 "percent": (0, 100)}[kind]
+                    low, high = NUMBER_RANGES[kind]
                     errors.append({"field": qid, "reason": _(
                         "Enter a whole number from %(low)s to %(high)s.", low=low, high=high)})
                     answers[qid] = None
@@ -205,15 +202,17 @@ def check_page(instrument, questions: list[dict], answers: dict, *, enforce_requ
     validator = validator_for(instrument)
     mine = {q["id"]: answers.get(q["id"]) for q in questions}
     given = {**(context or {}), **{k: v for k, v in mine.items() if v is not None}}
-    clean, problems = validator.validate(visible_answers(instrument, given), complete=False)
-    errors = [{"field": e["field"].split(".", 1)[1], "reason": e["reason"]} for e in problems
-              if e["field"].split(".", 1)[1] in mine]
-    clean = {k: v for k, v in clean.items() if k in mine}
-    if enforce_required:  # in the order the page shows them: its questions, then segments
-        for q in questions:
-            if q.get("required") and q["id"] not in clean and not any(
-                    e["field"] == q["id"] for e in errors):
-                errors.append({"field": q["id"], "reason": _required_message(q, _)})
+    # Required questions of other pages are theirs to enforce.
+    checked = validator.check(visible_answers(instrument, given), complete=enforce_required,
+                              skip_required=validator.required_set - mine.keys())
+    errors = []
+    for error in checked.errors:  # the required ones last, in the order the page shows them
+        qid = error["field"].split(".", 1)[1]
+        if qid in mine:
+            errors.append({"field": qid, "reason": _required_message(validator.questions[qid], _)
+                           if qid in checked.unanswered else error["reason"]})
+    clean = {k: v for k, v in checked.answers.items() if k in mine}
+    if enforce_required:  # then the custom segments
         for segment in segments:
             if not answers.get(f"segment:{segment['name']}"):
                 errors.append({"field": f"segment__{segment['name']}",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from shared import ids
 from shared.bounded_cache import BoundedCache
-from shared.cells import attribute_errors, cell_key, language_counters
+from shared.cells import attribute_errors
 from shared.text import text_problem
 from shared.storage import (
     CONFLICT, CREATED, DUPLICATE, UPDATED, Instrument, NewResponse, Response, Store, Survey,
@@ -19,14 +19,13 @@ from shared.storage import (
 )
 
 from shared.errors import Invalid
-from shared.instruments import segment_names, segment_questions, validator_for
+from shared.instruments import segment_names, validator_for
+from shared.response_cells import place_response, segment_question_ids
 from ..invitations.domain import is_expired
 from ..surveys.domain import instruments_of
 from ..webhooks import domain as webhooks
 
 MAX_BATCH = 1000
-# skip_required when no segment attribute is known up front: every required question is asked.
-NONE_SKIPPED: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -58,7 +57,7 @@ def _segment_lookups(survey: Survey, instruments: dict[str, Instrument]) -> tupl
            tuple(survey.segments))
     found = _lookups.get(key)
     if found is None:
-        asked = {kind: {name: q["id"] for name, q in segment_questions(inst.definition).items()}
+        asked = {kind: segment_question_ids(inst.definition)
                  for kind, inst in instruments.items()}
         names = segment_names(instruments["customer"].definition,
                               instruments["vendor"].definition, list(survey.segments))
@@ -86,7 +85,6 @@ def prepare(ctx: IngestContext, item: dict, source: str,
     kind = item.get("instrument", "customer")
     complete = item.get("complete", True)
     invitation = None
-    attributes: dict = {}
     if item.get("invitation_id"):
         invitation = ctx.store.invitations.get(survey.org_id, item["invitation_id"])
         if invitation is None or invitation.survey_id != survey.id:
@@ -102,35 +100,27 @@ def prepare(ctx: IngestContext, item: dict, source: str,
     # Attributes: the invitation's win, then the payload's, then the profile answers.
     given = item.get("attributes") or {}
     errors += attribute_errors(survey.segments, given, "attributes")
-    validator = validator_for(ctx.instruments[kind])
-    known = {**given, **(invitation.attributes if invitation else {})}
-    asked_here = ctx.asked[kind]
-    checked = validator.check(
-        item["answers"], complete=complete,
-        skip_required=frozenset(qid for name, qid in asked_here.items() if name in known)
-        if known else NONE_SKIPPED)
-    answers = checked.answers
-    errors += checked.errors
+    placed = place_response(validator_for(ctx.instruments[kind]), ctx.asked[kind],
+                            ctx.segment_names[kind], kind, item["answers"],
+                            {**given, **(invitation.attributes if invitation else {})}, complete,
+                            language=item.get("language"))
+    errors += placed.errors
     if errors:
         raise Invalid(f"{len(errors)} field(s) are invalid.", errors)
-    for name, qid in asked_here.items():
-        if name not in known and qid in answers:
-            known[name] = answers[qid]
-    attributes = {k: known[k] for k in sorted(known)}
+    answers, attributes = placed.answers, placed.attributes
     now = received_at or utc_now()
     response = Response(
         id=ids.new_id(), org_id=survey.org_id, survey_id=survey.id, instrument=kind,
         submission_id=item["submission_id"], answers=answers, attributes=attributes,
-        cell_key=cell_key(kind, attributes, ctx.segment_names[kind]),
+        cell_key=placed.cell_key,
         content_hash=content_hash(kind, answers, attributes, complete,
                                   invitation.id if invitation else None),
         source=source, complete=complete, invitation_id=invitation.id if invitation else None,
         fingerprint=fingerprint, created_at=now, updated_at=now,
         language=item.get("language"),
     )
-    # Only complete responses count toward scores; partial ones are kept but not counted.
-    return NewResponse(response, checked.counters + language_counters(response.language)
-                       if complete else ())
+    # A partial response is kept but adds to no counter (placed.counters is empty).
+    return NewResponse(response, placed.counters)
 
 
 def _same_submission(ctx: IngestContext, invitation, item: dict) -> bool:

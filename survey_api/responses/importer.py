@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from shared.instrument_languages import LANGUAGE
-from shared.instruments import NOT_SURE, questions_of
+from shared.instruments import NOT_SURE, NUMBER_RANGES, questions_of
 from shared.storage import CONFLICT, Store, Survey, utc_now
 from shared.text import text_problem
 
@@ -26,7 +26,6 @@ from shared.errors import Invalid
 from .domain import MAX_BATCH, context_for, ingest_prepared, one_per_invitation, prepare
 from .export import FORMULA_STARTS
 
-NUMERIC = ("likert_5", "scale_0_10", "percent")
 LISTS = ("multiple_choice", "ranking")
 
 
@@ -72,9 +71,9 @@ def row_to_item(row: dict, questions: dict, kind: str) -> tuple[dict, list[dict]
             continue
         if question is None:
             continue  # the export's fixed columns (id, source, created_at, ...) are ignored
-        if question["type"] in NUMERIC and text == NOT_SURE and question.get("not_sure"):
+        if question["type"] in NUMBER_RANGES and text == NOT_SURE and question.get("not_sure"):
             answers[column] = text
-        elif question["type"] in NUMERIC:
+        elif question["type"] in NUMBER_RANGES:
             try:
                 answers[column] = int(text)
             except ValueError:

@@ -12,7 +12,7 @@ from shared.storage import Instrument, Store, Survey, to_timestamp, utc_now
 from ..audit import record
 from shared.errors import Conflict, Invalid, NotFound
 from shared.instrument_languages import offered_languages
-from shared.instruments import segment_questions
+from shared.instruments import segment_options, segment_questions
 
 DEFAULT_CUSTOMER = "how-you-buy"
 DEFAULT_VENDOR = "how-we-sell"
@@ -49,7 +49,7 @@ def _segments(customer: Instrument, vendor: Instrument, given: dict | None) -> d
     """Every segment attribute with its allowed values. Attributes asked by a profile question
     take that question's options; custom ones are whatever the survey defines."""
     asked = {**segment_questions(vendor.definition), **segment_questions(customer.definition)}
-    segments = {name: [o["value"] for o in q["options"]] for name, q in asked.items()}
+    segments = segment_options(customer.definition, vendor.definition)
     errors = []
     for name, values in (given or {}).items():
         if name in segments and sorted(values) != sorted(segments[name]):

@@ -13,7 +13,7 @@ what is still pending. A fold is idempotent without relying on a transaction:
   3. clear the pending marks of the fold's responses;
   4. pull the fold id from the cells.
 A report counts a pending response unless its fold id is already in its cell's `folds` list, so
-it is exact between any two steps (tests/test_mongo_wire.py kills a fold between them). On a
+it is exact between any two steps (tests/shared/test_mongo_wire.py kills a fold between them). On a
 replica set the four steps also run in one transaction (one folder's transaction, never a
 post's), so readers see a fold whole and a lease taken over from a live folder cannot double
 count.

@@ -23,7 +23,7 @@ class _Responses(RepositoryOnStore, ResponseRepository):
     def __init__(self, store: SqliteStore):
         super().__init__(store)
         # Concurrent posts in this process share a transaction (see group_commit).
-        self._group = GroupCommit(store._write_lock, store._transaction, self._add_in)
+        self._group = GroupCommit(store._write_lock, store._transaction, self._write_group)
 
     def add(self, new, outbox=None):
         return self.add_many([new], outbox=outbox)[0]
@@ -32,7 +32,8 @@ class _Responses(RepositoryOnStore, ResponseRepository):
         # Each item carries its caller's outbox: a group holds several callers' items.
         return self._group.submit([(new, outbox) for new in batch])
 
-    def _add_in(self, c: sqlite3.Connection, items: list[tuple[NewResponse, object]]):
+    def _write_group(self, c: sqlite3.Connection, items: list[tuple[NewResponse, object]]):
+        """The work of one transaction: every item of the callers grouped into it."""
         batch = [new for new, _ in items]
         plan = plan_batch(batch, self._existing(c, batch))
         inserts = [plan.final[p] for p in plan.inserts.values()]
