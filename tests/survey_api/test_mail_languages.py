@@ -13,8 +13,8 @@ from survey_api.console import campaign, users
 from survey_api.console.mail_texts import mail_language
 from survey_api.console.mailer import send_due
 
-from .mailbox import running_inbox
-from .test_console import crm_csv, csrf, lead, store, tenant  # noqa: F401
+from tests.support.mailbox import running_inbox
+from tests.survey_api.test_console import crm_csv, csrf, lead, store, tenant  # noqa: F401
 
 SECRET = "secret-0123456789"
 PEOPLE = [["anna@kunde.example", "Anna Schmidt", "de-AT", "emea", "new", ""],

@@ -15,7 +15,7 @@ from shared import ids
 from shared.instruments import builtin_instruments, install_builtin
 from shared.storage import Organization, open_store, utc_now
 
-from .conftest import Tenant
+from tests.conftest import Tenant
 
 
 def _english_only(instrument):

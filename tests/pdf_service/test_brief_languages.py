@@ -6,8 +6,8 @@ from __future__ import annotations
 from pdf_service.brief.content import language_name, languages_line
 from pdf_service.brief.render import render_brief
 
-from .pdfcheck import page_texts, qpdf_check, words
-from .test_brief_render import _demo_like, _report
+from tests.support.pdfcheck import page_texts, qpdf_check, words
+from tests.pdf_service.test_brief_render import _demo_like, _report
 
 
 def _methods_page(pdf: bytes) -> str:

@@ -20,8 +20,8 @@ from shared.cells import languages_answered
 from shared.extensions import get_store
 from shared.storage import open_store
 
-from .conftest import Tenant
-from .factories import builtin, complete_answers
+from tests.conftest import Tenant
+from tests.support.factories import builtin, complete_answers
 
 CUSTOMER, VENDOR = builtin("how-you-buy"), builtin("how-we-sell")
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from .factories import builtin, complete_answers
+from tests.support.factories import builtin, complete_answers
 
 CUSTOMER_V2 = builtin("how-you-buy", 2)
-TRANSLATIONS = Path(__file__).parent.parent / "shared" / "instrument_data" / "translations"
+TRANSLATIONS = Path(__file__).parents[2] / "shared" / "instrument_data" / "translations"
 QUESTIONS = {q["id"]: q for s in CUSTOMER_V2["sections"] for q in s["questions"]}
 
 
