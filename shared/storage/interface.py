@@ -119,7 +119,19 @@ class InvitationRepository(ABC):
     ) -> Page: ...
 
     @abstractmethod
-    def update(self, org_id: str, invitation_id: str, changes: dict) -> Invitation | None: ...
+    def update(self, org_id: str, invitation_id: str, changes: dict) -> Invitation | None:
+        """Merge changes; the tally follows a change of status or attributes in the same
+        transaction."""
+
+    @abstractmethod
+    def tally(self, survey_id: str) -> list[tuple[dict, str, int]]:
+        """(attributes, status, how many) per distinct pair among the survey's invitations,
+        kept by every write above: a report reads one row per segment and status, never every
+        invitation."""
+
+    @abstractmethod
+    def replace_tally(self, survey_id: str, tally: list[tuple[dict, str, int]]) -> None:
+        """Swap the survey's tally for this one (after a rebuild), atomically."""
 
 
 class ResponseRepository(ABC):
