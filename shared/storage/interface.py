@@ -181,6 +181,13 @@ class ResponseRepository(ABC):
         """Every response of a survey in id order, fetched in batches: memory stays flat."""
 
     @abstractmethod
+    def first_answers(self, survey_id: str, instrument: str, questions: list[str], limit: int
+                      ) -> list[tuple[str, bool, dict]]:
+        """(cell_key, complete, {question: answer} for those of `questions` answered) of the
+        survey's first `limit` responses of `instrument` in iter_survey's order: what the
+        report's quotes read, without building every response."""
+
+    @abstractmethod
     def count(self, survey_id: str) -> int: ...
 
     @abstractmethod

@@ -202,6 +202,14 @@ class _Responses(RepositoryOnStore, ResponseRepository):
                 return
             last = docs[-1]["_id"]
 
+    def first_answers(self, survey_id, instrument, questions, limit):
+        query = {**survey_filter(survey_id), "instrument": instrument}
+        fields = {"cell_key": 1, "complete": 1, **{f"answers.{q}": 1 for q in questions}}
+        return [(doc["cell_key"], doc.get("complete", True),
+                 {q: v for q, v in (doc.get("answers") or {}).items() if v is not None})
+                for doc in self.store.db.responses.find(query, fields).sort("_id", ASCENDING)
+                .limit(limit)]
+
     def count(self, survey_id):
         return self.store.db.responses.count_documents(survey_filter(survey_id))
 
