@@ -96,7 +96,7 @@ def suggestions(store: Store, survey: Survey, report: dict, text_questions: list
     by_text: dict[str, dict] = {}
     quotable: dict[str, str | None] = {}  # text -> its comparison key, None if never quoted
     read = store.responses.first_answers(survey.id, "customer", text_questions, MAX_SCANNED)
-    for scanned, (cell, complete, answers) in enumerate(read):
+    for cell, complete, answers, count, scanned in read:  # in the order of their first
         if not complete:
             continue
         is_hidden, mine = placed(cell)
@@ -116,7 +116,7 @@ def suggestions(store: Store, survey: Survey, report: dict, text_questions: list
             if entry is None:
                 entry = by_text[key] = {"text": _clean(raw), "count": 0, "order": scanned,
                                         "groups": None}
-            entry["count"] += 1
+            entry["count"] += count
             entry["groups"] = set(mine) if entry["groups"] is None else entry["groups"] & mine
     chosen = sorted(by_text.values(), key=lambda e: (-e["count"], e["order"]))[:MAX_QUOTES]
     labels = {s["key"]: (s["label"], s["n"]) for s in shown}

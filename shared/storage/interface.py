@@ -182,10 +182,12 @@ class ResponseRepository(ABC):
 
     @abstractmethod
     def first_answers(self, survey_id: str, instrument: str, questions: list[str], limit: int
-                      ) -> list[tuple[str, bool, dict]]:
-        """(cell_key, complete, {question: answer} for those of `questions` answered) of the
-        survey's first `limit` responses of `instrument` in iter_survey's order: what the
-        report's quotes read, without building every response."""
+                      ) -> list[tuple[str, bool, dict, int, int]]:
+        """The survey's first `limit` responses of `instrument` in iter_survey's order, grouped
+        by equal (cell_key, complete, {question: answer} for those of `questions` answered):
+        each group with how many responses it holds and the position (from 0) of its first,
+        ordered by that position. What the report's quotes read, without building every
+        response."""
 
     @abstractmethod
     def count(self, survey_id: str) -> int: ...
