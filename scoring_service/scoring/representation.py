@@ -101,8 +101,9 @@ def representation(*, invitations=(), invitation_tally=(), cells: dict[str, dict
                    population: dict[str, dict[str, float]] | None = None,
                    hidden: set[str] = frozenset(), confidence: float = 0.95) -> dict | None:
     """The `representation` block of a report (None when neither invitations nor a population
-    say who should have answered). invitations / invitation_tally as for invitation_mix. hidden: segment keys ("size=small") the report suppresses;
-    their completed counts and rates are withheld as well."""
+    say who should have answered). invitations / invitation_tally as for invitation_mix.
+    hidden: segment keys ("size=small") the report suppresses; their completed counts and
+    rates are withheld as well."""
     invited, completed, total_invited, total_completed = invitation_mix(
         invitations, names, invitation_tally)
     population = {k: v for k, v in (population or {}).items() if k in names and v}
