@@ -18,6 +18,8 @@ from scoring_service.reports import survey_report
 from shared.storage import open_store
 from survey_api.demo import seed_demo
 
+from .targets import FLAT_MB, Goal
+
 RENDERS = 100
 
 
@@ -53,6 +55,9 @@ def run():
     return [
         {"name": "full brief render (8 pages, 9 charts)", "value": brief_ms, "unit": "ms",
          "baseline": "one-page reportlab document", "baseline_value": page_ms,
-         "note": f"target < 300 ms; peak RSS {peaks[0]:.0f} MB after 10 renders, "
-                 f"{peaks[1]:.0f} MB after {RENDERS} (growth {growth:+.1f} MB)"},
+         "note": f"peak RSS {peaks[0]:.0f} MB after 10 renders, "
+                 f"{peaks[1]:.0f} MB after {RENDERS} (growth {growth:+.1f} MB)",
+         "targets": [Goal("figure", "<", 300, "ms"), Goal("growth", "<=", FLAT_MB, "MB",
+                                                           f"RSS flat (growth <= {FLAT_MB:g} MB)")],
+         "measures": {"growth": growth}},
     ]

@@ -1,7 +1,10 @@
 """The score report from the per-cell counters at 10k, 100k and 1M stored responses, against
-loading the same responses into pandas and grouping them by segment (the usual way).
+two baselines: loading the same responses into pandas and grouping them by segment (the usual
+way), and the floor, reading the survey's counter rows alone (what no report can skip).
 
-BENCH_SIZES=10000,100000 limits the sizes (the default includes 1,000,000: a few minutes)."""
+BENCH_SIZES=10000,100000 limits the sizes (the default includes 1,000,000). The largest size
+reuses the memory bench's 1,000,000 responses when it ran earlier in the same process (as in
+`make bench`) instead of writing them again."""
 
 from __future__ import annotations
 
@@ -20,7 +23,8 @@ from shared.cells import answer_counters, cell_key
 from shared.instruments import builtin_instruments, questions_of
 from shared.storage import NewResponse, Response
 
-from .setup import backends, bench_survey
+from .setup import backends, bench_survey, million_name, ready_survey
+from .targets import Goal
 
 SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "10000,100000,1000000").split(",")]
 NUMERIC = ["first_contact_percent", "exp_website_helped", "exp_clear_reason", "exp_taught",
@@ -28,6 +32,7 @@ NUMERIC = ["first_contact_percent", "exp_website_helped", "exp_clear_reason", "e
 
 
 def _population(store, survey, n: int, seed: int = 1) -> None:
+    """n customer responses and 6 staff ones (the vendor side the alignment compares with)."""
     from .data import complete_answers
 
     customer = next(i for i in builtin_instruments() if i.kind == "customer").definition
@@ -84,27 +89,52 @@ def _pandas_report(bench) -> float:
     return time.perf_counter() - start
 
 
+def _median_ms(read, times: int = 5) -> float:
+    timings = []
+    for _ in range(times):
+        start = time.perf_counter()
+        read()
+        timings.append(time.perf_counter() - start)
+    return statistics.median(timings) * 1000
+
+
+def _measure(bench, size: int) -> list[dict]:
+    store, demo, survey = bench.store, bench.demo, bench.survey
+    survey_report(store, demo.org_id, survey.id, ["size,tenure"])  # warm caches
+    report = survey_report(store, demo.org_id, survey.id, ["size,tenure"])
+    assert report["responses"]["customer"] == size
+    report_ms = _median_ms(lambda: survey_report(store, demo.org_id, survey.id,
+                                                 ["size,tenure"]))
+    floor_ms = _median_ms(lambda: store.aggregates.for_survey(survey.id))
+    pandas_ms = _pandas_report(bench) * 1000
+    name = f"score report, {bench.backend}, {size:,} responses, 9 cells + crosses"
+    largest = size >= 1_000_000
+    return [
+        {"name": name, "value": report_ms, "unit": "ms",
+         "baseline": "pandas: load the responses and group by segment",
+         "baseline_value": pandas_ms,
+         "note": f"report is {pandas_ms / report_ms:,.0f}x faster",
+         "targets": [Goal("ratio", "<=", 0.01, text=">= 100x faster (ratio <= 0.01)")]
+         if largest else []},
+        {"name": f"{name}, against its floor", "value": report_ms, "unit": "ms",
+         "baseline": "the floor: reading the survey's counter rows alone",
+         "baseline_value": floor_ms,
+         "note": "the rest is scoring, intervals, representation, the customers' voice "
+                 "(at most 5,000 responses read) and the response's shape",
+         "targets": [Goal("figure", "<", 100, "ms")] if largest else []},
+    ]
+
+
 def run():
     rows = []
     for backend in backends():
         for size in SIZES:
+            shared = ready_survey(million_name(size), backend)
+            if shared is not None:  # the memory bench's responses: only the staff side to add
+                _population(shared.store, shared.survey, 0)
+                rows += _measure(shared, size)
+                continue
             with bench_survey("report bench", backend) as bench:
-                store, demo, survey = bench.store, bench.demo, bench.survey
-                _population(store, survey, size)
-                survey_report(store, demo.org_id, survey.id, ["size,tenure"])  # warm caches
-                timings = []
-                for _ in range(5):
-                    start = time.perf_counter()
-                    report = survey_report(store, demo.org_id, survey.id, ["size,tenure"])
-                    timings.append(time.perf_counter() - start)
-                assert report["responses"]["customer"] == size
-                report_ms = statistics.median(timings) * 1000
-                pandas_ms = _pandas_report(bench) * 1000
-            rows.append({"name": f"score report, {backend}, {size:,} responses, 9 cells + "
-                                 f"crosses",
-                         "value": report_ms, "unit": "ms",
-                         "baseline": "pandas: load the responses and group by segment",
-                         "baseline_value": pandas_ms,
-                         "note": f"report is {pandas_ms / report_ms:,.0f}x faster; target "
-                                 "< 100 ms and >= 100x at 1M"})
+                _population(bench.store, bench.survey, size)
+                rows += _measure(bench, size)
     return rows

@@ -4,10 +4,11 @@ names a server (item 6 of the benchmark issue: the same suite against MongoDB)."
 
 from __future__ import annotations
 
+import atexit
 import os
 import tempfile
 import uuid
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -26,6 +27,30 @@ class BenchSurvey:
     demo: Demo
     survey: Survey
     folder: Path  # scratch space for files (scripts, keys)
+
+
+_kept = ExitStack()
+atexit.register(_kept.close)
+_shared: dict[tuple[str, str], BenchSurvey] = {}
+
+
+def shared_survey(name: str, backend: str = "SQLite") -> BenchSurvey:
+    """A bench_survey kept until the process ends, so that a later benchmark of the same run
+    can read what an earlier one wrote (the memory bench's 1,000,000 responses are the report
+    bench's largest dataset): made on the first call, the same one on later calls."""
+    if (name, backend) not in _shared:
+        _shared[name, backend] = _kept.enter_context(bench_survey(name, backend))
+    return _shared[name, backend]
+
+
+def ready_survey(name: str, backend: str = "SQLite") -> BenchSurvey | None:
+    """The shared_survey of that name if an earlier benchmark of this run has made it."""
+    return _shared.get((name, backend))
+
+
+def million_name(n: int) -> str:
+    """The name the memory bench shares its dataset under (the report bench looks for it)."""
+    return f"{n:,} ingested responses"
 
 
 def backends() -> list[str]:

@@ -125,10 +125,10 @@ def survey_report(store: Store, org_id: str, survey_id: str, segment_by: list[st
         filters = segment_filters(segment, survey.segments, names["customer"], aliases)
         explained, also = segment_key(filters), [filters]
     cells = store.aggregates.for_survey(survey.id)
-    invitations = list(_invitations(store, org_id, survey.id))
+    invitation_tally = store.invitations.tally(survey.id)
     population = (survey.settings or {}).get("population")
     model = model_for(customer)
-    weights = report_weights(cells, names["customer"], invitations=invitations,
+    weights = report_weights(cells, names["customer"], invitation_tally=invitation_tally,
                              population=population,
                              min_cell=model["suppression"]["insufficient_below"]) \
         if weighted else None
@@ -144,7 +144,7 @@ def survey_report(store: Store, org_id: str, survey_id: str, segment_by: list[st
                                  model)
     hidden = {s["key"] for s in report["segments"] if s["status"] == "suppressed"}
     report["representation"] = representation(
-        invitations=invitations, cells=cells, segments=survey.segments,
+        invitation_tally=invitation_tally, cells=cells, segments=survey.segments,
         names=names["customer"], population=population, hidden=hidden)
     report["languages"] = languages_answered(cells)
     report["survey"] = {"id": survey.id, "name": survey.name, "status": survey.status,
@@ -166,18 +166,6 @@ def _weighting(asked: bool, weights: dict | None) -> dict:
             "note": "Weighted: figures are for the " + ("uploaded population" if weights[
                 "reference"] == "population" else "invited customers") + ", intervals on "
                     "Kish's effective sample size."}
-
-
-def _invitations(store: Store, org_id: str, survey_id: str):
-    """(attributes, status) of every invitation of the survey, page by page."""
-    after = None
-    while True:
-        page = store.invitations.list(org_id, survey_id, after=after, limit=1000)
-        for invitation in page.items:
-            yield invitation.attributes, invitation.status
-        if not page.next_cursor:
-            return
-        after = page.next_cursor
 
 
 def _changes(store: Store, org_id: str, survey, customer_definition: dict,

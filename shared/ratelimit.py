@@ -122,7 +122,8 @@ class RateLimits:
     def __init__(self, app: Flask, default: str, storage_uri: str):
         self.default = parse(default)
         self.by_endpoint: dict[str, RateLimitItem] = {}
-        self.window = FixedWindowRateLimiter(open_counts(storage_uri))
+        self.counts = open_counts(storage_uri)
+        self.window = FixedWindowRateLimiter(self.counts)
         app.extensions["rate_limits"] = self
         app.before_request(self.check)
         app.after_request(self.add_headers)
@@ -140,7 +141,10 @@ class RateLimits:
         if request.endpoint in self.by_endpoint:
             limits.append((request.endpoint, self.by_endpoint[request.endpoint]))
         for scope, item in limits:
-            if not self.window.hit(item, scope, who):
+            # FixedWindowRateLimiter.hit's own increment, keeping the count: the answer's
+            # X-RateLimit-Remaining is read from it instead of from a second lookup.
+            count = self.counts.incr(item.key_for(scope, who), item.get_expiry())
+            if count > item.amount:
                 reset, _ = self.window.get_window_stats(item, scope, who)
                 retry_after = max(1, math.ceil(reset - time.time()))
                 abort(429, message=f"Rate limit exceeded: {item}. Retry in {retry_after} s.",
@@ -148,15 +152,14 @@ class RateLimits:
                                "X-RateLimit-Limit": str(item.amount),
                                "X-RateLimit-Remaining": "0",
                                "X-RateLimit-Reset": str(math.ceil(reset))})
-        g.rate_limit = (scope, item, who)  # headers tell the route's own limit if it has one
+        g.rate_limit = (item, count)  # headers tell the route's own limit if it has one
 
     def add_headers(self, response):
         counted = g.get("rate_limit")
         if counted is not None and response.status_code != 429:
-            scope, item, who = counted
-            _, remaining = self.window.get_window_stats(item, scope, who)
+            item, count = counted
             response.headers["X-RateLimit-Limit"] = str(item.amount)
-            response.headers["X-RateLimit-Remaining"] = str(max(0, remaining))
+            response.headers["X-RateLimit-Remaining"] = str(max(0, item.amount - count))
         return response
 
 

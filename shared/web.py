@@ -140,6 +140,14 @@ def json_response(payload, status: int = 200) -> Response:
                     mimetype="application/json")
 
 
+def record_response(schema: type, record, status: int = 200) -> Response:
+    """json_response of a record (a dataclass whose values are JSON already) in schema's
+    shape: the schema's declared fields read off the record, as its dump would (for schemas
+    of plain fields: no data_key, attribute or method fields), without marshmallow."""
+    fields = schema._declared_fields
+    return json_response({name: getattr(record, name) for name in fields}, status)
+
+
 def create_service_app(import_name: str, service: str, title: str,
                        settings: Settings | None = None, description: str = "",
                        store_setup=()) -> tuple[Flask, Api]:

@@ -137,8 +137,9 @@ def register(app: Flask) -> None:
     @click.argument("survey_id")
     @click.option("--check", is_flag=True, help="Compare only; write nothing.")
     def rebuild_command(survey_id, check):
-        """Recompute a survey's per-cell counters from its stored responses and compare them
-        with the live ones; replace the live ones if they differ (unless --check)."""
+        """Recompute a survey's per-cell counters from its stored responses (and its invitation
+        tally from its invitations) and compare them with the live ones; replace the live ones
+        if they differ (unless --check)."""
         store = _store()
         survey = store.surveys.get_any(survey_id)
         if survey is None:
@@ -153,6 +154,11 @@ def register(app: Flask) -> None:
                    "differed from a recount:")
         for cell, counter, live, recount in result.differences[:20]:
             click.echo(f"  {cell}  {counter}: live {live}, recount {recount}")
+        if result.tally_differences:
+            click.echo(f"{len(result.tally_differences)} invitation tally row(s) differed "
+                       "from a recount:")
+            for attributes, status, live, recount in result.tally_differences[:20]:
+                click.echo(f"  {attributes} {status}: live {live}, recount {recount}")
         if check:
             raise click.ClickException("counters differ (run without --check to repair)")
         click.echo("The live counters were replaced by the recount.")

@@ -1,4 +1,5 @@
-"""Recomputing a survey's per-cell counters from its stored responses.
+"""Recomputing a survey's per-cell counters from its stored responses, and its invitation
+tally (invitations per attributes and status) from its stored invitations.
 
 Used after a change to how responses are counted (a new segment attribute, a repaired crash on a
 backend without transactions) and as a check: the live counters must equal the recomputation.
@@ -16,6 +17,7 @@ from typing import Callable
 from shared.cells import cell_key, response_counters
 from shared.instruments import validator_for
 from shared.storage import Store, Survey
+from shared.storage.codec import attributes_key
 
 from .responses.domain import context_for
 
@@ -25,10 +27,40 @@ class RebuildResult:
     responses: int
     cells: dict[str, dict[str, int]]
     differences: list[tuple[str, str, int, int]]  # cell, counter, live, recomputed
+    tally: list[tuple[dict, str, int]]  # (attributes, status, invitations), recounted
+    tally_differences: list[tuple[dict, str, int, int]]  # attributes, status, live, recounted
 
     @property
     def matches(self) -> bool:
-        return not self.differences
+        return not self.differences and not self.tally_differences
+
+
+def recount_invitations(store: Store, survey: Survey
+                        ) -> tuple[list[tuple[dict, str, int]], list[tuple[dict, str, int, int]]]:
+    """The invitation tally counted from the invitations page by page, and where the live
+    tally differs from it."""
+    counts: Counter = Counter()
+    attributes_of: dict[str, dict] = {}
+    after = None
+    while True:
+        page = store.invitations.list(survey.org_id, survey.id, after=after, limit=1000)
+        for invitation in page.items:
+            key = attributes_key(invitation.attributes)
+            attributes_of[key] = invitation.attributes or {}
+            counts[(key, invitation.status)] += 1
+        if not page.next_cursor:
+            break
+        after = page.next_cursor
+    live: Counter = Counter()
+    for attributes, status, n in store.invitations.tally(survey.id):
+        key = attributes_key(attributes)
+        attributes_of.setdefault(key, attributes)
+        live[(key, status)] += n
+    tally = [(attributes_of[key], status, n) for (key, status), n in sorted(counts.items())]
+    differences = [(attributes_of[key], status, live[(key, status)], counts[(key, status)])
+                   for key, status in sorted(set(live) | set(counts))
+                   if live[(key, status)] != counts[(key, status)]]
+    return tally, differences
 
 
 def recompute(store: Store, survey: Survey, progress: Callable[[int], None] = lambda n: None
@@ -55,11 +87,14 @@ def recompute(store: Store, survey: Survey, progress: Callable[[int], None] = la
         for counter in sorted(set(a) | set(b)):
             if a.get(counter, 0) != b.get(counter, 0):
                 differences.append((cell, counter, a.get(counter, 0), b.get(counter, 0)))
-    return RebuildResult(seen, recomputed, differences)
+    tally, tally_differences = recount_invitations(store, survey)
+    return RebuildResult(seen, recomputed, differences, tally, tally_differences)
 
 
 def rebuild(store: Store, survey: Survey, progress=lambda n: None) -> RebuildResult:
     result = recompute(store, survey, progress)
-    if not result.matches:
+    if result.differences:
         store.aggregates.replace_survey(survey.id, result.cells)
+    if result.tally_differences:
+        store.invitations.replace_tally(survey.id, result.tally)
     return result

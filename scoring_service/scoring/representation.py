@@ -36,22 +36,31 @@ def respondent_mix(cells: dict[str, dict[str, int]], names: list[str]) -> dict[s
     return mix
 
 
-def invitation_mix(invitations, names: list[str]) -> tuple[dict, dict, int, int]:
+def counted(invitations=(), invitation_tally=()):
+    """(attributes, status, count) triples from (attributes, status) pairs and/or a stored
+    tally of them (InvitationRepository.tally)."""
+    for attributes, status in invitations:
+        yield attributes, status, 1
+    yield from invitation_tally
+
+
+def invitation_mix(invitations, names: list[str], invitation_tally=()
+                   ) -> tuple[dict, dict, int, int]:
     """(invited, completed) as {attribute: {value: count}}, and the totals. invitations:
-    (attributes, status) pairs."""
+    (attributes, status) pairs; invitation_tally: (attributes, status, count) triples."""
     invited = {name: {} for name in names}
     completed = {name: {} for name in names}
     total_invited = total_completed = 0
-    for attributes, status in invitations:
+    for attributes, status, count in counted(invitations, invitation_tally):
         if status == "revoked":
             continue
-        done = status == "completed"
-        total_invited += 1
+        done = count if status == "completed" else 0
+        total_invited += count
         total_completed += done
         for name in names:
             value = (attributes or {}).get(name)
             if value:
-                invited[name][value] = invited[name].get(value, 0) + 1
+                invited[name][value] = invited[name].get(value, 0) + count
                 completed[name][value] = completed[name].get(value, 0) + done
     return invited, completed, total_invited, total_completed
 
@@ -87,14 +96,16 @@ def mix_test(observed: dict[str, int], reference: dict[str, float],
             "smallest_expected": round(min(expected), 1)}
 
 
-def representation(*, invitations, cells: dict[str, dict[str, int]],
+def representation(*, invitations=(), invitation_tally=(), cells: dict[str, dict[str, int]],
                    segments: dict[str, list[str]], names: list[str],
                    population: dict[str, dict[str, float]] | None = None,
                    hidden: set[str] = frozenset(), confidence: float = 0.95) -> dict | None:
     """The `representation` block of a report (None when neither invitations nor a population
-    say who should have answered). hidden: segment keys ("size=small") the report suppresses;
-    their completed counts and rates are withheld as well."""
-    invited, completed, total_invited, total_completed = invitation_mix(invitations, names)
+    say who should have answered). invitations / invitation_tally as for invitation_mix.
+    hidden: segment keys ("size=small") the report suppresses; their completed counts and
+    rates are withheld as well."""
+    invited, completed, total_invited, total_completed = invitation_mix(
+        invitations, names, invitation_tally)
     population = {k: v for k, v in (population or {}).items() if k in names and v}
     if not total_invited and not population:
         return None

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from itertools import chain
 from typing import Iterable
 
+from .codec import canonical_bytes
 from .models import NewResponse, Response
 
 
@@ -66,6 +67,19 @@ def plan_batch(batch: list[NewResponse], stored: dict[tuple[str, str], Response]
         stored[key] = response
         plan.results.append((response, outcome))
     return plan
+
+
+def group_answers(rows) -> list[tuple[str, bool, dict, int, int]]:
+    """(cell_key, complete, answers) rows in order, grouped as ResponseRepository.first_answers
+    returns them: equal rows once, with how many and the position of the first."""
+    groups: dict[str, list] = {}
+    for position, (cell, complete, answers) in enumerate(rows):
+        key = canonical_bytes([cell, complete, answers])
+        if key in groups:
+            groups[key][3] += 1
+        else:
+            groups[key] = [cell, complete, answers, 1, position]
+    return [tuple(group) for group in groups.values()]
 
 
 def sum_counters(batch: Iterable[NewResponse]) -> dict[str, dict[str, int]]:

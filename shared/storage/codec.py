@@ -61,6 +61,12 @@ def canonical_bytes(doc: dict) -> bytes:
         return json.dumps(doc, separators=(",", ":"), sort_keys=True).encode()
 
 
+def attributes_key(attributes: dict | None) -> str:
+    """An invitation's attributes as one text that is equal exactly when they are: the key
+    of the invitation tally in every backend."""
+    return canonical_bytes(attributes or {}).decode()
+
+
 def loads(text: str | bytes):
     """A stored document. Rows written by older versions may hold escaped lone surrogates,
     which orjson refuses: those are read by the json module with U+FFFD in their place, so

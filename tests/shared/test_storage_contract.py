@@ -4,9 +4,12 @@ server when MONGODB_URI is set."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import random
 import threading
 import uuid
+from collections import Counter
 from dataclasses import replace
 from urllib.parse import urlsplit, urlunsplit
 
@@ -193,6 +196,107 @@ def test_invitation_batch_is_all_or_nothing(store):
         assert store.invitations.find_by_token_hash(ids.hash_secret("fresh")) is None
 
 
+def _tally_from_the_list(store, org_id, survey_id) -> Counter:
+    """What the tally must hold, counted from every invitation of the survey."""
+    page = store.invitations.list(org_id, survey_id, limit=10_000)
+    return Counter((json.dumps(i.attributes or {}, sort_keys=True), i.status) for i in page.items)
+
+
+def _stored_tally(store, survey_id) -> Counter:
+    counts = Counter()
+    for attributes, status, n in store.invitations.tally(survey_id):
+        assert n > 0
+        counts[(json.dumps(attributes, sort_keys=True), status)] += n
+    return counts
+
+
+def test_invitation_tally_follows_every_write(store):
+    """Random batches and status/attribute changes over two surveys; after each round the
+    stored tally equals a count over the invitations themselves."""
+    rng = random.Random(22)
+    a = make_org(store, "A")
+    surveys = [make_survey(store, a.id), make_survey(store, a.id, "Other")]
+    statuses = ["created", "sent", "started", "completed", "revoked"]
+
+    def attributes():
+        chosen = {"size": rng.choice(["small", "large"]), "tenure": rng.choice(["new", "old"])}
+        keys = rng.sample(sorted(chosen), rng.randint(0, 2))  # any subset, in any order
+        return {k: chosen[k] for k in keys}
+
+    made = []
+    for round_ in range(8):
+        batch = [replace(_invitation(a.id, rng.choice(surveys).id, f"t{round_}.{i}"),
+                         attributes=attributes(), status=rng.choice(["created", "sent"]))
+                 for i in range(rng.randint(1, 12))]
+        store.invitations.add_many(batch)
+        made += batch
+        for invitation in rng.sample(made, min(6, len(made))):
+            change = rng.choice([{"status": rng.choice(statuses)}, {"attributes": attributes()},
+                                 {"opened_at": utc_now()}])
+            assert store.invitations.update(a.id, invitation.id, change) is not None
+        for survey in surveys:
+            assert _stored_tally(store, survey.id) == _tally_from_the_list(store, a.id, survey.id)
+    assert sum(_stored_tally(store, surveys[0].id).values()) > 10
+    with pytest.raises(Exception):  # a failed batch leaves the tally as it was
+        store.invitations.add_many([replace(_invitation(a.id, surveys[0].id, "fresh"),
+                                            attributes={"size": "huge"}), made[0]])
+    if getattr(store, "supports_transactions", lambda: True)():
+        assert _stored_tally(store, surveys[0].id) == _tally_from_the_list(
+            store, a.id, surveys[0].id)
+    assert store.invitations.update(a.id, "missing", {"status": "sent"}) is None
+    store.invitations.replace_tally(surveys[0].id, [({"size": "small"}, "sent", 2),
+                                                    ({"size": "small"}, "sent", 1)])
+    assert store.invitations.tally(surveys[0].id) == [({"size": "small"}, "sent", 3)]
+    assert _stored_tally(store, surveys[1].id) == _tally_from_the_list(store, a.id, surveys[1].id)
+
+
+def _grouped(rows):
+    """Equal (cell, complete, answers) rows once, with how many and where the first was."""
+    groups = []
+    for position, row in enumerate(rows):
+        same = next((g for g in groups if tuple(g[:3]) == row), None)
+        if same is None:
+            groups.append([*row, 1, position])
+        else:
+            same[3] += 1
+    return [tuple(g) for g in groups]
+
+
+def test_first_answers_group_the_asked_answers_of_the_first_responses(store):
+    a = make_org(store, "A")
+    survey = make_survey(store, a.id)
+    texts = ["Faster quotes", "", None, "Call me on 555 123 4567", "Faster quotes"]
+    for i, text in enumerate(texts * 3):
+        answers = {"q1": i % 5 // 2, **({"suggestion": text} if text is not None else {})}
+        store.responses.add(make_response(a.id, survey.id, f"s{i}", answers,
+                                          cell="tenure=new" if i % 5 < 3 else "tenure=old",
+                                          complete=i % 5 != 2))
+    rows = [(r.cell_key, r.complete, {q: r.answers[q] for q in ("suggestion", "q1")
+                                      if r.answers.get(q) is not None})
+            for r in store.responses.iter_survey(survey.id, instrument="customer")]
+    assert len(rows) == 15 and any(not complete for _, complete, _ in rows)
+    expected = _grouped(rows[:10])
+    assert any(count > 1 for *_, count, _ in expected) and len(expected) < 10
+    assert store.responses.first_answers(survey.id, "customer", ["suggestion", "q1"], 10) \
+        == expected
+    assert store.responses.first_answers(survey.id, "customer", [], 3) == _grouped(
+        [(cell, complete, {}) for cell, complete, _ in rows[:3]])
+    assert store.responses.first_answers(survey.id, "vendor", ["q1"], 10) == []
+
+
+def test_sqlite_first_answers_skip_a_document_that_is_not_json(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path}/broken.db")
+    a = make_org(store, "A")
+    survey = make_survey(store, a.id)
+    for i in range(3):
+        store.responses.add(make_response(a.id, survey.id, f"s{i}", {"suggestion": f"t{i}"}))
+    with store.write() as c:  # corrupted outside this code
+        c.execute("UPDATE responses SET doc = '{not json' WHERE submission_id = 's1'")
+    assert [(answers, count, first) for _, _, answers, count, first in
+            store.responses.first_answers(survey.id, "customer", ["suggestion"], 5)] == [
+        ({"suggestion": "t0"}, 1, 0), ({"suggestion": "t2"}, 1, 1)]
+
+
 # -- responses and their counters ------------------------------------------------------------
 
 def test_response_idempotency_and_counters(store):
@@ -372,6 +476,34 @@ def test_sqlite_schema_is_versioned_wal_and_enforces_foreign_keys(tmp_path):
     reopened = open_store(f"sqlite:///{path}")  # migrating again is a no-op
     assert reopened.schema_version() == len(MIGRATIONS)
     assert reopened.organizations.get(org.id) == org
+
+
+def test_sqlite_migration_counts_stored_invitations_into_the_tally(tmp_path):
+    """A database written before the tally opens with every stored invitation counted."""
+    import sqlite3
+
+    from shared.storage.sqlite import MIGRATIONS
+
+    path = tmp_path / "v5.db"
+    old = sqlite3.connect(path)
+    for script in MIGRATIONS[:5]:
+        old.executescript(script)
+    old.execute("PRAGMA user_version = 5")
+    old.execute("INSERT INTO organizations VALUES ('o', 'Acme', '{}')")
+    old.execute("INSERT INTO surveys VALUES ('s', 'o', '{}')")
+    rows = [("i1", '{"tenure":"new","size":"large"}', "sent"),
+            ("i2", '{"size":"large","tenure":"new"}', "sent"),
+            ("i3", '{"size":"small"}', "completed"), ("i4", "null", "created")]
+    old.executemany("INSERT INTO invitations VALUES (?, 'o', 's', ?, ?, ?)",
+                    [(i, f"hash-{i}", status, f'{{"attributes":{attributes}}}')
+                     for i, attributes, status in rows])
+    old.commit()
+    old.close()
+
+    store = open_store(f"sqlite:///{path}")
+    assert sorted(store.invitations.tally("s"), key=repr) == sorted([
+        ({"size": "large", "tenure": "new"}, "sent", 2), ({"size": "small"}, "completed", 1),
+        ({}, "created", 1)], key=repr)
 
 
 def test_sqlite_migration_4_carries_every_counter_into_per_cell_documents(tmp_path):
@@ -647,3 +779,17 @@ def test_mongo_initialize_upgrades_a_database_of_the_previous_version():
     store.responses.add(make_response("o", "s1", "sub-2", {"q1": 2}))
     store.aggregates.fold_pending()
     assert store.aggregates.for_survey("s1") == {"tenure=new": {"n": 2, "q1=2": 2}}
+
+
+def test_mongo_initialize_counts_the_invitations_of_a_database_without_a_tally():
+    store = open_store(f"mongomock://localhost/old_{uuid.uuid4().hex[:8]}")
+    for i, (attributes, status) in enumerate([({"tenure": "new", "size": "large"}, "sent"),
+                                              ({"size": "large", "tenure": "new"}, "sent"),
+                                              ({}, "completed")]):
+        store.db.invitations.insert_one({"_id": f"i{i}", "org_id": "o", "survey_id": "s",
+                                         "token_hash": f"h{i}",
+                                         "attributes": attributes, "status": status})
+    assert "counted the invitations into invitation_tally" in store.initialize()
+    assert sorted(store.invitations.tally("s"), key=repr) == sorted([
+        ({"size": "large", "tenure": "new"}, "sent", 2), ({}, "completed", 1)], key=repr)
+    assert "counted the invitations into invitation_tally" not in store.initialize()

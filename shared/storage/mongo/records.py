@@ -3,6 +3,7 @@ invitations, briefs, webhooks and their deliveries, the audit log."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING
 
 import pymongo
@@ -10,7 +11,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 from ...ids import new_token
-from ..codec import from_doc, to_doc
+from ..codec import attributes_key, from_doc, loads, to_doc
 from ..interface import (
     AlreadyExists,
     AuditRepository,
@@ -148,10 +149,13 @@ class _Invitations(RepositoryOnStore, InvitationRepository):
     def add_many(self, invitations):
         if not invitations:
             return
+        counts = Counter((i.survey_id, attributes_key(i.attributes), i.status)
+                         for i in invitations)
 
         def work(session):
             self.store.db.invitations.insert_many([to_mongo(i) for i in invitations],
                                                   session=session)
+            self._add_to_tally([(*key, n) for key, n in counts.items()], session)
         self.store.run_transaction(work)
 
     def get(self, org_id, invitation_id):
@@ -169,12 +173,51 @@ class _Invitations(RepositoryOnStore, InvitationRepository):
         return self.store.page(Invitation, self.store.db.invitations, query, after, limit)
 
     def update(self, org_id, invitation_id, changes):
-        doc = self.store.db.invitations.find_one_and_update(
-            {"_id": invitation_id, "org_id": org_id},
-            {"$set": {**changes, "updated_at": utc_now()}},
-            return_document=pymongo.ReturnDocument.AFTER,
-        )
-        return from_mongo(Invitation, doc)
+        changes = {**changes, "updated_at": utc_now()}
+
+        def work(session):
+            before = self.store.db.invitations.find_one_and_update(
+                {"_id": invitation_id, "org_id": org_id}, {"$set": changes},
+                return_document=pymongo.ReturnDocument.BEFORE, session=session)
+            if before is None:
+                return None
+            after = {**before, **changes}
+            was = (attributes_key(before.get("attributes")), before["status"])
+            now = (attributes_key(after.get("attributes")), after["status"])
+            if was != now:
+                self._add_to_tally([(after["survey_id"], *was, -1),
+                                    (after["survey_id"], *now, 1)], session)
+            return after
+        return from_mongo(Invitation, self.store.run_transaction(work))
+
+    def tally(self, survey_id):
+        rows = self.store.db.invitation_tally.find(
+            {"survey_id": survey_id, "n": {"$gt": 0}}).sort(
+            [("attributes", ASCENDING), ("status", ASCENDING)])
+        return [(loads(row["attributes"]), row["status"], row["n"]) for row in rows]
+
+    def replace_tally(self, survey_id, tally):
+        counts = Counter()
+        for attributes, status, n in tally:
+            counts[(survey_id, attributes_key(attributes), status)] += n
+
+        def work(session):
+            self.store.db.invitation_tally.delete_many({"survey_id": survey_id},
+                                                       session=session)
+            self._add_to_tally([(*key, n) for key, n in counts.items()], session)
+        self.store.run_transaction(work)
+
+    def _add_to_tally(self, changes, session) -> None:
+        """changes: (survey_id, attributes key, status, +n or -n); rows that reach 0 go."""
+        if not changes:
+            return
+        tally = self.store.db.invitation_tally
+        tally.bulk_write([
+            pymongo.UpdateOne({"survey_id": survey_id, "attributes": attributes,
+                               "status": status}, {"$inc": {"n": n}}, upsert=True)
+            for survey_id, attributes, status, n in changes], ordered=True, session=session)
+        tally.delete_many({"survey_id": {"$in": sorted({c[0] for c in changes})}, "n": 0},
+                          session=session)
 
 
 class _Briefs(RepositoryOnStore, BriefRepository):

@@ -34,7 +34,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from pymongo.read_concern import ReadConcern
 
 from ... import ids
-from ..batch import CONFLICT, DUPLICATE, outcome_of_adding, plan_batch
+from ..batch import CONFLICT, DUPLICATE, group_answers, outcome_of_adding, plan_batch
 from ..interface import AggregateRepository, ResponseRepository
 from ..models import NewResponse, Response, to_timestamp
 from .records import RepositoryOnStore
@@ -201,6 +201,15 @@ class _Responses(RepositoryOnStore, ResponseRepository):
             if len(docs) < batch_size:
                 return
             last = docs[-1]["_id"]
+
+    def first_answers(self, survey_id, instrument, questions, limit):
+        query = {**survey_filter(survey_id), "instrument": instrument}
+        fields = {"cell_key": 1, "complete": 1, **{f"answers.{q}": 1 for q in questions}}
+        return group_answers(
+            (doc["cell_key"], doc.get("complete", True),
+             {q: v for q, v in (doc.get("answers") or {}).items() if v is not None})
+            for doc in self.store.db.responses.find(query, fields).sort("_id", ASCENDING)
+            .limit(limit))
 
     def count(self, survey_id):
         return self.store.db.responses.count_documents(survey_filter(survey_id))

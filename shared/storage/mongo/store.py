@@ -154,7 +154,7 @@ class MongoStore(Store):
         existing = set(db.list_collection_names())
         for name in ("organizations", "api_keys", "instruments", "surveys", "invitations",
                      "responses", "aggregates", "briefs", "brief_files", "webhooks",
-                     "deliveries", "audit", "console_users", "outbox"):
+                     "deliveries", "audit", "console_users", "outbox", "invitation_tally"):
             if name not in existing:
                 try:
                     db.create_collection(name)
@@ -174,6 +174,10 @@ class MongoStore(Store):
         db.surveys.create_index([("org_id", ASCENDING), ("_id", ASCENDING)])
         db.invitations.create_index([("token_hash", ASCENDING)], unique=True)
         db.invitations.create_index([("survey_id", ASCENDING), ("_id", ASCENDING)])
+        db.invitation_tally.create_index(
+            [("survey_id", ASCENDING), ("attributes", ASCENDING), ("status", ASCENDING)],
+            unique=True)
+        done += self._count_invitations(db)
         db.responses.create_index(list(SHARD_KEYS["responses"].items()), unique=True,
                                   name=RESPONSES_UNIQUE)
         db.responses.create_index([("survey_id", ASCENDING), ("_id", ASCENDING)])
@@ -199,6 +203,17 @@ class MongoStore(Store):
             done += self._shard_collections()
         self.supports_transactions()  # refuses here, at init, if production needs them
         return done
+
+    def _count_invitations(self, db) -> list[str]:
+        """A database of the previous version has invitations but no tally: count them once."""
+        if db.invitation_tally.find_one() is not None or db.invitations.find_one() is None:
+            return []
+        for survey_id in db.invitations.distinct("survey_id"):
+            self.invitations.replace_tally(survey_id, [
+                (row.get("attributes"), row["status"], 1)
+                for row in db.invitations.find({"survey_id": survey_id},
+                                               {"attributes": 1, "status": 1})])
+        return ["counted the invitations into invitation_tally"]
 
     def _shard_collections(self) -> list[str]:
         admin = self.client.admin

@@ -4,10 +4,11 @@ invitations, briefs, webhooks and their deliveries, the audit log."""
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from ...ids import new_token
-from ..codec import dumps, from_doc, loads
+from ..codec import attributes_key, dumps, from_doc, loads
 from ..interface import (
     AlreadyExists,
     AuditRepository,
@@ -152,6 +153,9 @@ class _Invitations(RepositoryOnStore, InvitationRepository):
                 [(i.id, i.org_id, i.survey_id, i.token_hash, i.status, dumps(i))
                  for i in invitations],
             )
+            counts = Counter((i.survey_id, attributes_key(i.attributes), i.status)
+                             for i in invitations)
+            add_to_tally(c, [(*key, n) for key, n in counts.items()])
 
     def get(self, org_id, invitation_id):
         return self.store.one(Invitation,
@@ -171,8 +175,44 @@ class _Invitations(RepositoryOnStore, InvitationRepository):
         return self.store.page(Invitation, sql, params, after, limit)
 
     def update(self, org_id, invitation_id, changes):
-        return self.store.patch(Invitation, "invitations", "org_id = ? AND id = ?",
-                                (org_id, invitation_id), changes, columns=("status",))
+        with self.store.write() as c:
+            row = c.execute("SELECT doc FROM invitations WHERE org_id = ? AND id = ?",
+                            (org_id, invitation_id)).fetchone()
+            if row is None:
+                return None
+            before = loads(row[0])
+            doc = {**before, **changes, "updated_at": utc_now()}
+            c.execute("UPDATE invitations SET doc = ?, status = ? WHERE id = ?",
+                      (dumps(doc), doc["status"], invitation_id))
+            was = (attributes_key(before.get("attributes")), before["status"])
+            now = (attributes_key(doc.get("attributes")), doc["status"])
+            if was != now:
+                add_to_tally(c, [(doc["survey_id"], *was, -1), (doc["survey_id"], *now, 1)])
+        return from_doc(Invitation, doc)
+
+    def tally(self, survey_id):
+        rows = self.store.conn().execute(
+            "SELECT attributes, status, n FROM invitation_tally WHERE survey_id = ? AND n > 0 "
+            "ORDER BY attributes, status", (survey_id,))
+        return [(loads(attributes), status, n) for attributes, status, n in rows]
+
+    def replace_tally(self, survey_id, tally):
+        with self.store.write() as c:
+            c.execute("DELETE FROM invitation_tally WHERE survey_id = ?", (survey_id,))
+            counts = Counter()
+            for attributes, status, n in tally:
+                counts[(survey_id, attributes_key(attributes), status)] += n
+            add_to_tally(c, [(*key, n) for key, n in counts.items()])
+
+
+def add_to_tally(c: sqlite3.Connection, changes) -> None:
+    """changes: (survey_id, attributes key, status, +n or -n); rows that reach 0 go."""
+    c.executemany(
+        "INSERT INTO invitation_tally (survey_id, attributes, status, n) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (survey_id, attributes, status) DO UPDATE SET n = n + excluded.n",
+        changes)
+    c.executemany("DELETE FROM invitation_tally WHERE survey_id = ? AND attributes = ? "
+                  "AND status = ? AND n = 0", [change[:3] for change in changes])
 
 
 class _Briefs(RepositoryOnStore, BriefRepository):

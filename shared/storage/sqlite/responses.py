@@ -8,7 +8,7 @@ import sqlite3
 from typing import TYPE_CHECKING
 
 from ..codec import dumps, from_doc, loads
-from ..batch import plan_batch, sum_counters
+from ..batch import group_answers, plan_batch, sum_counters
 from ..interface import AggregateRepository, ResponseRepository
 from ..models import NewResponse, Response
 from .group_commit import GroupCommit
@@ -120,6 +120,38 @@ class _Responses(RepositoryOnStore, ResponseRepository):
             sql += " AND json_extract(doc, ?) = ?"
             params += ["$.attributes." + json.dumps(name), value]
         return self.store.page(Response, sql, params, after, limit)
+
+    def first_answers(self, survey_id, instrument, questions, limit):
+        # SQLite picks the few values out of each document (one parse in C) and groups equal
+        # ones: building every response, then looking at each, was most of a report's time.
+        paths = ["$.cell_key", *("$.answers." + json.dumps(q) for q in questions)]
+        picked = f"json_array({', '.join(['json_extract(doc, ?)'] * len(paths))})"
+        sql = (f"SELECT complete, picked, COUNT(*), MIN(position) FROM ("
+               f"SELECT complete, {picked} AS picked, ROW_NUMBER() OVER (ORDER BY id) - 1 "
+               "AS position FROM responses WHERE survey_id = ? AND instrument = ? "
+               "ORDER BY id LIMIT ?) GROUP BY complete, picked ORDER BY MIN(position)")
+        try:
+            rows = self.store.conn().execute(sql, (*paths, survey_id, instrument, limit))
+            rows = rows.fetchall()
+        except sqlite3.OperationalError:  # a document that is not JSON: read them one by one
+            return group_answers(self._answers_readable(survey_id, instrument, questions,
+                                                        limit))
+        found = []
+        for complete, picked, count, first in rows:
+            cell, *values = loads(picked)
+            found.append((cell, bool(complete),
+                          {q: v for q, v in zip(questions, values) if v is not None},
+                          count, first))
+        return found
+
+    def _answers_readable(self, survey_id, instrument, questions, limit):
+        for position, response in enumerate(self.iter_survey(
+                survey_id, instrument=instrument, batch_size=min(limit, 1000))):
+            if position >= limit:
+                return
+            yield (response.cell_key, response.complete,
+                   {q: response.answers[q] for q in questions
+                    if response.answers.get(q) is not None})
 
     def iter_survey(self, survey_id, *, instrument=None, batch_size=1000):
         after = ""

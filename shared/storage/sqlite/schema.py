@@ -24,9 +24,32 @@ def readable_records(cls, rows):
                       extra={"kind": cls.__name__, "error": type(exc).__name__})
 
 
-# Schema migrations, applied in order; PRAGMA user_version holds how many have run.
-# Append new ones; never edit one that has shipped.
-MIGRATIONS: list[str] = [
+def _invitation_tally(conn) -> None:
+    """The per-survey tally of invitations by (attributes, status), counted from the stored
+    invitations once; written in Python because its key is the attributes with sorted keys."""
+    from collections import Counter
+
+    from ..codec import attributes_key
+
+    conn.execute("""
+        CREATE TABLE invitation_tally (
+            survey_id TEXT NOT NULL,
+            attributes TEXT NOT NULL,     -- the attributes as JSON with sorted keys
+            status TEXT NOT NULL,
+            n INTEGER NOT NULL,
+            PRIMARY KEY (survey_id, attributes, status)
+        ) WITHOUT ROWID""")
+    counts = Counter(
+        (survey_id, attributes_key(loads(doc).get("attributes")), status)
+        for survey_id, status, doc in conn.execute(
+            "SELECT survey_id, status, doc FROM invitations"))
+    conn.executemany("INSERT INTO invitation_tally VALUES (?, ?, ?, ?)",
+                     [(*key, n) for key, n in counts.items()])
+
+
+# Schema migrations, applied in order; PRAGMA user_version holds how many have run: SQL
+# scripts, or a function of the connection. Append new ones; never edit one that has shipped.
+MIGRATIONS: list = [
     """
     CREATE TABLE organizations (
         id TEXT PRIMARY KEY,
@@ -133,4 +156,5 @@ MIGRATIONS: list[str] = [
     DROP TABLE aggregates;
     """,
     console.MIGRATION,
+    _invitation_tally,
 ]

@@ -101,6 +101,10 @@ class SqliteStore(Store):
         with self.write() as conn:
             done = conn.execute("PRAGMA user_version").fetchone()[0]
             for number, script in enumerate(MIGRATIONS[done:], start=done + 1):
+                if callable(script):
+                    script(conn)
+                    conn.execute(f"PRAGMA user_version = {number}")
+                    continue
                 for statement in script.split(";"):
                     if statement.strip():
                         conn.execute(statement)
