@@ -14,7 +14,7 @@ from scoring_service.reports import survey_report
 from shared.extensions import get_store
 from shared.storage.codec import attributes_key
 
-from .factories import builtin, complete_answers
+from tests.support.factories import builtin, complete_answers
 
 
 class _ListedInvitations:
