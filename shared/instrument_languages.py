@@ -25,6 +25,8 @@ import copy
 import re
 import string
 
+from babel import Locale, UnknownLocaleError
+
 from .bounded_cache import BoundedCache
 
 LANGUAGE = r"^[a-z]{2,3}(-[A-Z]{2})?$"
@@ -41,6 +43,14 @@ def offered_languages(definition: dict) -> list[str]:
     """The default language first, then the others offered, in the definition's order."""
     default = default_language(definition)
     return [default] + [lang for lang in definition.get("languages") or [] if lang != default]
+
+
+def language_name(code: str) -> str:
+    """A language code as an English reader names it: "de" -> "German"."""
+    try:
+        return Locale.parse(code.replace("-", "_")).get_display_name("en") or code
+    except (ValueError, UnknownLocaleError):
+        return code
 
 
 def text_direction(language: str) -> str:

@@ -43,6 +43,8 @@ class Settings:
     api_rate_limit: str = "3000 per minute"
     anonymous_rate_limit: str = "30 per minute"
     webhook_poll_seconds: int = 2  # 0 turns the in-process webhook dispatcher off
+    # Delivered and finally failed webhook deliveries are deleted after this many days.
+    webhook_retention_days: int = 30
     # MongoDB only: every operation's deadline (then 503 with Retry-After), and how often each
     # survey_api worker folds pending responses into the counters (0: never, e.g. a CLI host).
     mongodb_timeout_ms: int = 5000

@@ -6,7 +6,7 @@ Page 1 of the PDF, the brief's stored metadata and the e-mail summary are all bu
 
 from __future__ import annotations
 
-from babel import Locale, UnknownLocaleError
+from shared.instrument_languages import language_name
 
 # Dimension names for readers where the model's own title reads wrongly: the model's A7 is a
 # "perception gap" scored so that higher is better, which readers took for "a large gap".
@@ -34,14 +34,6 @@ def dimension_name(report: dict, code: str) -> str:
         if part and part.get("title"):
             return part["title"]
     return code
-
-
-def language_name(code: str) -> str:
-    """A language code as an English reader names it: "de" -> "German"."""
-    try:
-        return Locale.parse(code.replace("-", "_")).get_display_name("en") or code
-    except (ValueError, UnknownLocaleError):
-        return code
 
 
 def languages_line(report: dict) -> str | None:

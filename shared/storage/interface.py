@@ -292,6 +292,12 @@ class DeliveryRepository(ABC):
     def list(self, org_id: str, webhook_id: str, limit: int = 50) -> list[Delivery]:
         """Newest first."""
 
+    @abstractmethod
+    def prune_finished(self, before: str, limit: int = 1000) -> int:
+        """Delete at most limit delivered or failed deliveries whose last claim ended before
+        `before` (next_attempt_at: a finished delivery keeps its last lease's end); pending
+        ones never. Returns how many were deleted."""
+
 
 class AuditRepository(ABC):
     @abstractmethod

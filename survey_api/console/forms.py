@@ -9,6 +9,8 @@ from wtforms import (BooleanField, HiddenField, IntegerField, PasswordField, Sel
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, Regexp
 
+from shared.instrument_languages import language_name
+
 from .users import EMAIL, MIN_PASSWORD, ROLE_TEXT
 
 EMAIL_CHECK = Regexp(EMAIL, message="Enter an e-mail address such as ana@example.com.")
@@ -52,6 +54,21 @@ class SurveyForm(FlaskForm):
         description="One per line as name: value, value. For example region: emea, americas, "
                     "apac. Tenure, company size and role are built in.")
     anonymous_link = BooleanField("Also allow an anonymous link (anyone with it can answer)")
+
+
+def title_field(language: str) -> str:
+    return "public_title_" + language.replace("-", "_")
+
+
+def survey_form(title_languages: list[str]) -> SurveyForm:
+    """The survey form with a field for the public title in each further language the
+    customer instrument offers (checked like the API's branding.public_title_translations)."""
+    form_class = type("TranslatedSurveyForm", (SurveyForm,), {})
+    for language in title_languages:
+        setattr(form_class, title_field(language), StringField(
+            f"Title respondents see in {language_name(language)} ({language})",
+            validators=[Optional()]))
+    return form_class()
 
 
 class UploadForm(FlaskForm):

@@ -12,22 +12,25 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
                    request, url_for)
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError, validate_csrf
+from marshmallow import ValidationError as SchemaError
 from wtforms import ValidationError
 
 from shared import ids
 from shared.storage import AlreadyExists, OutboxMail
 from shared.cells import segment_names_of
 from shared.extensions import get_store
+from shared.problems import flatten_messages
 
 from ..accounts.domain import create_key, revoke_key
 from ..audit import record
 from shared.errors import DomainError
 from ..forms.domain import links as web_links
 from ..surveys import domain as surveys
+from ..surveys.schemas import BrandingSchema
 from . import campaign, users
 from .forms import (ActionForm, BriefForm, EmailBriefForm, ImportForm, NewPasswordForm,
-                    ReminderForm, ResetRequestForm, SignInForm, SurveyForm, UploadForm, UserForm,
-                    KeyForm)
+                    ReminderForm, ResetRequestForm, SignInForm, UploadForm, UserForm, KeyForm,
+                    survey_form, title_field)
 from .mail_texts import mail_language, password_reset_mail
 from .services import Briefs, BriefsUnavailable, ScoringUnavailable, fetch_report
 
@@ -222,32 +225,71 @@ def _parse_segments(text: str) -> tuple[dict, list[str]]:
     return segments, problems
 
 
+def _title_translations(form, languages: list[str]) -> dict[str, str]:
+    """The titles filled in per language, checked by the API's own branding schema; a
+    problem goes beside the language's field."""
+    translations = {language: form[title_field(language)].data.strip() for language in languages
+                    if (form[title_field(language)].data or "").strip()}
+    try:
+        BrandingSchema().load({"public_title_translations": translations})
+    except SchemaError as exc:
+        _title_errors(form, languages, [
+            (problem["field"], problem["reason"]) for problem in flatten_messages(exc.messages)])
+    return translations
+
+
+def _title_errors(form, languages: list[str], problems: list[tuple[str, str]]) -> list[str]:
+    """Puts each problem naming a title language beside that language's field; returns the
+    reasons of the others."""
+    rest = []
+    for field, reason in problems:
+        # public_title_translations.de.value (the schema's), or
+        # branding.public_title_translations.de (the domain's)
+        parts = (field or "").removeprefix("branding.").split(".")
+        if parts[0] == "public_title_translations" and len(parts) > 1 and parts[1] in languages:
+            title = form[title_field(parts[1])]
+            title.errors = list(title.errors) + [reason]
+        else:
+            rest.append(reason)
+    return rest
+
+
 @bp.route("/console/surveys/new", methods=["GET", "POST"])
 @needs("admin")
 def survey_new():
-    form = SurveyForm()
-    if form.validate_on_submit():
+    languages = surveys.title_languages(get_store(), current_user.record.org_id)
+    form = survey_form(languages)
+    valid = form.validate_on_submit()
+    # Checked with the other fields, so that every problem shows at once.
+    translations = _title_translations(form, languages) if form.is_submitted() else {}
+    if valid:
         segments, problems = _parse_segments(form.segments.data)
         form.segments.errors = list(form.segments.errors) + problems
-        if not problems:
+        if not form.errors:
             branding = {k: getattr(form, k).data.strip() for k in (
                 "vendor_name", "accent_color", "public_title", "logo_url", "contact_email",
                 "privacy_url") if (getattr(form, k).data or "").strip()}
+            if translations:
+                branding["public_title_translations"] = translations
             try:
                 survey = surveys.create_survey(get_store(), current_user.record.org_id, {
                     "name": form.name.data.strip(), "segments": segments, "branding": branding,
                     "settings": {"anonymous_link": bool(form.anonymous_link.data),
                                  "invitation_ttl_days": 30}})
             except DomainError as exc:
-                form.segments.errors.append(
-                    exc.message + " " + " ".join(e["reason"] for e in exc.errors))
+                rest = _title_errors(form, languages, [(e.get("field"), e["reason"])
+                                                       for e in exc.errors])
+                if rest or not exc.errors:
+                    form.segments.errors.append(exc.message + " " + " ".join(rest))
             else:
                 record(get_store(), survey.org_id, "survey.created", _actor(),
                        survey_id=survey.id)
                 flash("The survey is created as a draft. Upload invitations, then open it.",
                       "ok")
                 return redirect(url_for("console.survey_page", survey_id=survey.id), code=303)
-    return render_template("console/survey_new.html", form=form), 422 if form.errors else 200
+    return render_template("console/survey_new.html", form=form,
+                           title_fields=[form[title_field(language)] for language in languages]), \
+        422 if form.errors else 200
 
 
 @bp.route("/console/surveys/<survey_id>")

@@ -13,8 +13,10 @@ from shared.instrument_languages import localized_instrument, offered_languages,
 from shared.instruments import questions_of
 from shared.storage import Instrument, Response
 
+# language is the one the respondent answered in (empty when unknown); the CSV import reads it
+# back, so an export re-imports with its languages.
 FIXED = ["id", "submission_id", "instrument", "source", "complete", "created_at",
-         "invitation_id"]
+         "invitation_id", "language"]
 # A spreadsheet treats a cell starting with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -81,7 +83,7 @@ def csv_rows(responses: Iterable[Response], definition: dict, segments: list[str
     yield flush()
     for r in responses:
         row = [r.id, r.submission_id, r.instrument, r.source, r.complete, r.created_at,
-               r.invitation_id]
+               r.invitation_id, r.language]
         row += [r.attributes.get(s) for s in segments]
         answers = labelled(r.answers, labels) if labels else r.answers
         row += [answers.get(q) for q in questions]
@@ -95,7 +97,8 @@ def ndjson_rows(responses: Iterable[Response],
         yield json.dumps({"id": r.id, "submission_id": r.submission_id,
                           "instrument": r.instrument, "source": r.source,
                           "complete": r.complete, "created_at": r.created_at,
-                          "invitation_id": r.invitation_id, "attributes": r.attributes,
+                          "invitation_id": r.invitation_id, "language": r.language,
+                          "attributes": r.attributes,
                           "answers": labelled(r.answers, labels) if labels else r.answers},
                          ensure_ascii=False) + "\n"
 

@@ -105,6 +105,14 @@ def _check_population(settings: dict, segments: dict) -> None:
         raise Invalid("The population does not match the survey's segments.", errors)
 
 
+def title_languages(store: Store, org_id: str, customer_ref: dict | None = None) -> list[str]:
+    """The languages besides its default in which a survey asking this customer instrument
+    (the default one unless named) can have a public title."""
+    customer = _resolve(store, org_id, customer_ref, DEFAULT_CUSTOMER, "customer",
+                        "customer_instrument")
+    return offered_languages(customer.definition)[1:]
+
+
 def _check_title_translations(branding: dict, customer: Instrument) -> None:
     """Titles only in the languages the customer instrument offers besides its default (whose
     title is public_title itself)."""

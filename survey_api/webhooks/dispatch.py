@@ -49,6 +49,9 @@ PER_WEBHOOK = 10  # deliveries of one webhook claimed (and sent in order) at a t
 POOL_THREADS = 4
 # Long enough for a whole per-webhook claim to be sent, one send after another.
 LEASE = timedelta(seconds=PER_WEBHOOK * MAX_SEND_SECONDS + 30)
+# Finished deliveries deleted per poll at most: a long backlog (after an upgrade, or a busy
+# month) goes in short writes that never hold up claiming or ingest.
+PRUNE_PER_PASS = 1000
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -70,6 +73,7 @@ class Dispatcher:
                  timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT)):
         self.get_store = get_store
         self.allow_private = settings.webhook_allow_private
+        self.retention = timedelta(days=settings.webhook_retention_days)
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.timeout = timeout
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="webhook-send")
@@ -81,6 +85,7 @@ class Dispatcher:
         return how many were claimed and the tasks' futures (without waiting for them)."""
         store = self.get_store()
         now = self.clock()
+        self.prune(store, now)
         with self.lock:
             busy = set(self.busy)
         due = store.deliveries.claim_due(to_timestamp(now), to_timestamp(now + LEASE),
@@ -96,6 +101,12 @@ class Dispatcher:
             futures.append(self.pool.submit(self._send_all, store, org_id, webhook_id,
                                             deliveries))
         return len(due), futures
+
+    def prune(self, store: Store, now: datetime) -> int:
+        """One bounded pass over the delivered and finally failed deliveries older than the
+        retention (webhook_retention_days); pending ones stay until they finish."""
+        return store.deliveries.prune_finished(to_timestamp(now - self.retention),
+                                               limit=PRUNE_PER_PASS)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)

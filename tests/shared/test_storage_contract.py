@@ -621,6 +621,30 @@ def test_deliveries_are_claimed_per_webhook_and_leases_guard_every_step(store):
     assert sorted(d.payload["n"] for d in rest) == [2, 3, 4, 7]
 
 
+def test_finished_deliveries_are_pruned_in_bounded_passes_and_pending_ones_never(store):
+    from shared.storage import Delivery
+
+    a = make_org(store, "A")
+    old, recent = "2026-01-01T00:00:00.000000Z", "2026-03-01T00:00:00.000000Z"
+    made = {}
+    for status in ("delivered", "failed", "pending"):
+        for when in (old, recent):
+            made[status, when] = [Delivery(
+                id=ids.new_id(), org_id=a.id, webhook_id="w", event="response.created",
+                payload={}, status=status, next_attempt_at=when) for _ in range(3)]
+    store.deliveries.add_many([d for batch in made.values() for d in batch])
+    cutoff = "2026-02-01T00:00:00.000000Z"
+    passes = []
+    while True:
+        passes.append(store.deliveries.prune_finished(cutoff, limit=4))
+        if passes[-1] == 0:
+            break
+    assert passes == [4, 2, 0]  # six old finished ones, at most four a pass
+    kept = {d.id for d in store.deliveries.list(a.id, "w", limit=100)}
+    assert kept == {d.id for key, batch in made.items() for d in batch
+                    if key[0] == "pending" or key[1] == recent}
+
+
 def test_a_long_backlog_of_one_webhook_cannot_fill_a_claim(store):
     from shared.storage import Delivery
 

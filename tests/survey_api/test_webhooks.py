@@ -96,6 +96,33 @@ def test_failures_are_retried_with_backoff_then_given_up(app, client, tenant, op
     assert failed["last_status"] == 500 and failed["last_error"] == "HTTP 500"
 
 
+def test_the_sending_loop_prunes_finished_deliveries_after_the_retention_only(
+        app, client, tenant, open_survey, receiver, settings):
+    settings = settings.with_overrides(webhook_retention_days=7)
+    hook_id = client.post("/v1/webhooks", json={"url": receiver.url},
+                          headers=tenant.headers()).get_json()["id"]
+
+    def deliveries():
+        return {d["id"]: d["status"] for d in client.get(
+            f"/v1/webhooks/{hook_id}", headers=tenant.headers()).get_json()["deliveries"]}
+    now = datetime.now(timezone.utc)
+    _post_response(client, tenant, open_survey, "landed")
+    with app.app_context():
+        deliver_due(get_store(), settings)
+    [landed] = deliveries()
+    _post_response(client, tenant, open_survey, "kept-trying")
+    receiver.statuses = [500] * 10  # this one stays pending (retried) throughout
+    with app.app_context():
+        deliver_due(get_store(), settings)
+        [waiting] = set(deliveries()) - {landed}
+        assert deliveries() == {landed: "delivered", waiting: "pending"}
+        deliver_due(get_store(), settings, now=now + timedelta(days=6, hours=23))
+        assert deliveries() == {landed: "delivered", waiting: "pending"}  # not 7 days yet
+        deliver_due(get_store(), settings, now=now + timedelta(days=7, hours=1))
+    assert deliveries() == {waiting: "pending"}  # pruned; the pending one never
+    assert len(receiver.requests) == 4  # the pruned one was not sent again
+
+
 def test_unreachable_endpoint_records_the_error(app, client, tenant, open_survey):
     client.post("/v1/webhooks", json={"url": "http://127.0.0.1:9/closed"}, headers=tenant.headers())
     _post_response(client, tenant, open_survey, "w4")

@@ -244,3 +244,50 @@ def test_the_marketing_lead_runs_a_survey_from_sign_in_to_brief(services, tmp_pa
         page.click("text=Sign out")
         expect(page.locator("h1")).to_have_text("Sign in")
     assert problems == []
+
+
+def test_the_lead_gives_the_title_in_each_further_language_and_sees_a_problem_beside_it(
+        services):
+    url = services["url"]
+    axe = Axe()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        page.goto(url + "/console/sign-in")
+        page.fill("#email", "lead@acme.example")
+        page.fill("#password", PASSWORD)
+        page.click("button.primary")
+        page.goto(url + "/console/surveys/new")
+        expect(page.get_by_label("Title respondents see in German (de)")).to_be_visible()
+        page.fill("#name", "Titles in three languages")
+        page.fill("#public_title", "How you buy analytics software")
+        page.fill("#vendor_name", "Acme Analytics")
+        page.fill("#public_title_de", "Wie Sie Analyse-Software kaufen")
+        page.fill("#public_title_fr", "Comment vous achetez " * 6)  # 126 characters
+        page.click("text=Create the survey")
+        french = page.locator(".field", has=page.locator("#public_title_fr"))
+        expect(french.locator(".error")).to_contain_text("120")
+        expect(page.locator("#public_title_fr")).to_have_attribute("aria-invalid", "true")
+        assert page.locator("#public_title_de").input_value() == \
+            "Wie Sie Analyse-Software kaufen"
+        for width in (390, 1280):
+            page.set_viewport_size({"width": width, "height": 900})
+            shoot(page, f"console-survey-new-titles-error-{width}")
+        violations = [(v["id"], v["help"]) for v in axe.run(page).response["violations"]
+                      if v.get("impact") in ("serious", "critical")]
+        assert violations == []
+
+        page.fill("#public_title_fr", "Comment vous achetez vos logiciels d'analyse")
+        page.click("text=Create the survey")
+        expect(page.locator("h1")).to_contain_text("Titles in three languages")
+        browser.close()
+    store = open_store(f"sqlite:///{services['db']}")
+    try:
+        org_id = store.console_users.find_by_email("lead@acme.example").org_id
+        [survey] = [s for s in store.surveys.list(org_id, limit=100).items
+                    if s.name == "Titles in three languages"]
+    finally:
+        store.close()
+    assert survey.branding["public_title_translations"] == {
+        "de": "Wie Sie Analyse-Software kaufen",
+        "fr": "Comment vous achetez vos logiciels d'analyse"}

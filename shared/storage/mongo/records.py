@@ -343,6 +343,15 @@ class _Deliveries(RepositoryOnStore, DeliveryRepository):
                                                ).sort("_id", DESCENDING).limit(limit)
         return [from_mongo(Delivery, d) for d in cursor]
 
+    def prune_finished(self, before, limit=1000):
+        finished = {"status": {"$in": ["delivered", "failed"]}, "next_attempt_at": {"$lt": before}}
+        ids = [d["_id"] for d in self.store.db.deliveries.find(finished, {"_id": 1}).limit(limit)]
+        if not ids:
+            return 0
+        # The filter again: one claimed meanwhile is pending, and stays.
+        return self.store.db.deliveries.delete_many({**finished, "_id": {"$in": ids}}
+                                                    ).deleted_count
+
 
 class _Audit(RepositoryOnStore, AuditRepository):
     def add(self, event):

@@ -334,6 +334,13 @@ class _Deliveries(RepositoryOnStore, DeliveryRepository):
             Delivery, "SELECT doc FROM deliveries WHERE org_id = ? AND webhook_id = ? "
                       "ORDER BY id DESC LIMIT ?", (org_id, webhook_id, limit))
 
+    def prune_finished(self, before, limit=1000):
+        with self.store.write() as c:  # bounded: one short write, on the deliveries_due index
+            return c.execute(
+                "DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE status "
+                "IN ('delivered', 'failed') AND next_attempt_at < ? LIMIT ?)",
+                (before, limit)).rowcount
+
 
 def insert_deliveries(c: sqlite3.Connection, deliveries) -> None:
     c.executemany(
