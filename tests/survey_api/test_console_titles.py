@@ -1,7 +1,7 @@
 """The console's new-survey page asks for the public title in each further language the
 customer instrument offers (branding.public_title_translations), checked exactly as the API
 checks it: the same reasons, shown beside the language's field. The browser look is in
-tests/test_console_browser.py."""
+tests/system/test_console_browser.py."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import pytest
 
 from shared.extensions import get_store
 
-from .conftest import Tenant
-from .test_console import PASSWORD, csrf, sign_in
+from tests.conftest import Tenant
+from tests.survey_api.test_console import PASSWORD, csrf, sign_in
 
-TRANSLATIONS = Path(__file__).parent.parent / "shared" / "instrument_data" / "translations"
+TRANSLATIONS = Path(__file__).parents[2] / "shared" / "instrument_data" / "translations"
 # The default customer instrument's languages besides English: its shipped translation files.
 FURTHER = sorted(p.stem.rsplit(".", 1)[1] for p in TRANSLATIONS.glob("how-you-buy.v2.*.json"))
 

@@ -14,7 +14,7 @@ import pytest
 
 import scoring_service
 
-from .factories import builtin, complete_answers
+from tests.support.factories import builtin, complete_answers
 
 CUSTOMER_V2 = builtin("how-you-buy", 2)
 LANGUAGES = ["de", "de", "fr", "en", "pt-BR", None]
