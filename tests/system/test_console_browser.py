@@ -250,8 +250,7 @@ def test_the_lead_gives_the_title_in_each_further_language_and_sees_a_problem_be
         services):
     url = services["url"]
     axe = Axe()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    with chromium() as browser:
         page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
         page.goto(url + "/console/sign-in")
         page.fill("#email", "lead@acme.example")
@@ -280,7 +279,6 @@ def test_the_lead_gives_the_title_in_each_further_language_and_sees_a_problem_be
         page.fill("#public_title_fr", "Comment vous achetez vos logiciels d'analyse")
         page.click("text=Create the survey")
         expect(page.locator("h1")).to_contain_text("Titles in three languages")
-        browser.close()
     store = open_store(f"sqlite:///{services['db']}")
     try:
         org_id = store.console_users.find_by_email("lead@acme.example").org_id
