@@ -14,7 +14,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate
 from reportlab.lib.styles import getSampleStyleSheet
 
 from pdf_service.brief.render import render_brief
-from scoring_service.reports import survey_report
+from scoring_service.domain import survey_report
 from shared.storage import open_store
 from survey_api.demo import seed_demo
 

@@ -17,7 +17,7 @@ import time
 
 import pandas as pd
 
-from scoring_service.reports import survey_report
+from scoring_service.domain import survey_report
 from shared import ids
 from shared.cells import answer_counters, cell_key
 from shared.instruments import builtin_instruments, questions_of

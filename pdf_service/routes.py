@@ -1,4 +1,4 @@
-"""HTTP routes of pdf_service (HTTP only: the work is in briefs.py and brief/)."""
+"""HTTP routes of pdf_service (HTTP only: the work is in domain.py and brief/)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from shared.cells import segment_names_of
 from shared.extensions import get_store
 from shared.web import Blueprint
 
-from . import briefs
+from . import domain
 from .brief.render import render_brief
 from .schemas import (
     BriefRequestSchema, BriefSchema, CreatedBriefSchema, EmailRequestSchema, RenderQuerySchema,
@@ -36,7 +36,7 @@ def _pdf_url(brief) -> str:
 
 
 def _share_url(brief, hours: int | None = None) -> str:
-    token = briefs.share_token(_settings().secret_key, brief,
+    token = domain.share_token(_settings().secret_key, brief,
                                hours or _settings().brief_link_hours)
     return f"{_settings().pdf_url.rstrip('/')}/shared/{token}"
 
@@ -61,7 +61,7 @@ def _email(brief, recipients) -> dict:
     if not settings.smtp_url:
         return {"sent": False, "error": "E-mail is not configured (SMTP_URL is empty)."}
     try:
-        briefs.send_email(settings.smtp_url, settings.mail_from, recipients, brief,
+        domain.send_email(settings.smtp_url, settings.mail_from, recipients, brief,
                           get_store().briefs.get_pdf(brief.org_id, brief.id), _share_url(brief))
     except Exception as exc:  # SMTP refusals and network errors alike: report, don't crash
         # The server's own words go to the log only: they describe the mail system, not the
@@ -95,7 +95,7 @@ class Briefs(MethodView):
             abort(422, message="Unknown segments.", errors=[
                 {"field": f"segments.{body['segments'].index(k)}", "location": "json",
                  "reason": f"No segment {k!r} in this survey."} for k in unknown])
-        brief = briefs.create_brief(get_store(), g.org_id, report, body["audience"],
+        brief = domain.create_brief(get_store(), g.org_id, report, body["audience"],
                                     body["segments"] or None)
         out = {**BriefSchema().dump(brief), **_links(brief)}
         if body["email_to"]:
@@ -154,7 +154,7 @@ class ShareBrief(MethodView):
         brief = _get(brief_id)
         hours = body.get("hours") or _settings().brief_link_hours
         return {"url": _share_url(brief, hours), "expires_in_hours": hours,
-                "expires_at": briefs.link_expiry(hours)}
+                "expires_at": domain.link_expiry(hours)}
 
     @require_scope("briefs")
     @blp.response(204)
@@ -212,12 +212,12 @@ class SharedBrief(MethodView):
         """Open a shared brief (no API key: the signed link is the permission)."""
         settings = _settings()
         try:
-            link = briefs.read_share_token(settings.secret_key, token, settings.brief_link_hours)
-        except briefs.ExpiredLink:
+            link = domain.read_share_token(settings.secret_key, token, settings.brief_link_hours)
+        except domain.ExpiredLink:
             return _page(410, "This link has expired",
                          "Links to briefs work for a limited time. Ask the person who sent it "
                          "for a new one.")
-        except briefs.InvalidLink:
+        except domain.InvalidLink:
             return _page(404, "This link is not valid",
                          "The link may have been cut short or changed. Check that you copied "
                          "all of it, or ask for a new one.")

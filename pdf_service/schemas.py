@@ -7,7 +7,7 @@ from marshmallow import validate
 
 from shared.ids import ID_PATTERN
 
-from .briefs import MAX_LINK_HOURS, MAX_RECIPIENTS
+from .domain import MAX_LINK_HOURS, MAX_RECIPIENTS
 
 
 def _ascii_address(address: str, position: int) -> str:

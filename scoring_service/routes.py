@@ -1,4 +1,4 @@
-"""HTTP routes of scoring_service (HTTP only: the work is in reports.py and scoring/)."""
+"""HTTP routes of scoring_service (HTTP only: the work is in domain.py and scoring/)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from shared.auth import require_scope
 from shared.extensions import get_store
 from shared.web import Blueprint
 
-from . import reports
+from . import domain
 from .schemas import (
     ExplainQuerySchema, ExplainSchema, ReportQuerySchema, ReportSchema, ScoreRequestSchema,
 )
@@ -28,7 +28,7 @@ class Report(MethodView):
         """The score report: overall and per segment, with n, intervals, bands, suppression,
         comparisons, quadrants and ranked recommendations. Computed from the per-cell counters,
         so its cost does not grow with the number of responses."""
-        return reports.survey_report(get_store(), g.org_id, survey_id,
+        return domain.survey_report(get_store(), g.org_id, survey_id,
                     query["segment_by"], weighted=query["weighted"])
 
 
@@ -39,7 +39,7 @@ class Explain(MethodView):
     @blp.response(200, ExplainSchema)
     def get(self, query, survey_id):
         """The inputs and formula behind one number of the report."""
-        report = reports.survey_report(get_store(), g.org_id, survey_id, [],
+        report = domain.survey_report(get_store(), g.org_id, survey_id, [],
                       explain=True, segment=query["segment"])
         key = report["explained"]
         segment = next((s for s in report["segments"] if s["key"] == key), None)
@@ -71,4 +71,4 @@ class Score(MethodView):
                     {"field": f"{field}.id", "location": "json",
                      "reason": f"No instrument '{ref['id']}'."}])
             instruments.append(found)
-        return reports.stateless_report(instruments[0], instruments[1], body)
+        return domain.stateless_report(instruments[0], instruments[1], body)

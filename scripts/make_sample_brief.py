@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pdf_service.brief.render import render_brief  # noqa: E402
-from scoring_service.reports import survey_report  # noqa: E402
+from scoring_service.domain import survey_report  # noqa: E402
 from shared.storage import open_store  # noqa: E402
 from survey_api.demo import seed_demo  # noqa: E402
 

@@ -15,7 +15,7 @@ from pdf_service.brief import charts
 from pdf_service.brief.content import confidence_of, findings_of, page_one
 from pdf_service.brief.render import JOB_TITLES, SECTIONS, build_story, render_brief
 from pdf_service.brief.style import INK
-from pdf_service.briefs import create_brief, summary_text
+from pdf_service.domain import create_brief, summary_text
 from scoring_service.scoring.engine import build_report
 from scoring_service.scoring.model import load_model
 from shared.instruments import questions_of

@@ -9,7 +9,7 @@ import time
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 
-from pdf_service import briefs
+from pdf_service import domain as briefs
 from pdf_service.scoring_client import ScoringUnavailable, fetch_report
 
 from tests.pdf_service.test_pdf_api import inbox, pdf_client, scored_survey, scoring_url  # noqa: F401 (fixtures)

@@ -10,7 +10,7 @@ import random
 import pytest
 
 from pdf_service.brief.render import render_brief
-from scoring_service.reports import survey_report
+from scoring_service.domain import survey_report
 from scoring_service.voice import MAX_QUOTES
 
 from tests.support.pdfcheck import pdf_text, words

@@ -98,7 +98,7 @@ def test_a_hidden_cell_in_either_wave_is_not_compared():
 
 
 def test_the_documented_schemas_carry_every_field_of_the_new_blocks():
-    from scoring_service.reports import _weighting
+    from scoring_service.domain import _weighting
     from scoring_service.schemas import ChangesSchema, RepresentationSchema, WeightingSchema
     from scoring_service.scoring.weighting import report_weights
 

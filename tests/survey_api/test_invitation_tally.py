@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from scoring_service.reports import survey_report
+from scoring_service.domain import survey_report
 from shared.extensions import get_store
 from shared.storage.codec import attributes_key
 

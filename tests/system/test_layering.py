@@ -114,7 +114,7 @@ DOMAIN = sorted(
     + [name for name in MODULES if name == "shared.storage" or name.startswith("shared.storage.")]
     + ["shared.instruments", "shared.keys", "shared.cells", "shared.text", "shared.ids",
        "shared.settings", "shared.errors"]
-    + ["scoring_service.reports", "scoring_service.voice", "pdf_service.briefs"]
+    + ["scoring_service.domain", "scoring_service.voice", "pdf_service.domain"]
     + [name for name in MODULES if name.startswith(("scoring_service.scoring",
                                                     "pdf_service.brief."))])
 

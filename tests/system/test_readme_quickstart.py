@@ -93,7 +93,7 @@ def test_the_readme_quickstart_runs_against_the_three_services(tmp_path):
 def test_the_readmes_brief_page_count_is_the_demo_briefs(tmp_path):
     """The performance table names the brief the benchmark renders: the demo survey's."""
     from pdf_service.brief.render import render_brief
-    from scoring_service.reports import survey_report
+    from scoring_service.domain import survey_report
 
     stated = re.search(r"brief render \((\d+) pages, (\d+) charts\)",
                        (ROOT / "README.md").read_text())
