@@ -125,6 +125,12 @@ def suggestions(store: Store, survey: Survey, report: dict, text_questions: list
                                         "groups": None}
             entry["count"] += count
             entry["groups"] = set(mine) if entry["groups"] is None else entry["groups"] & mine
+    return chosen_quotes(by_text, shown, min_group)
+
+
+def chosen_quotes(by_text: dict[str, dict], shown: list[dict], min_group: int) -> list[dict]:
+    """The most often given texts (first given first among equals), each attributed to the
+    largest shown group holding every customer who gave it, if that group is big enough."""
     chosen = sorted(by_text.values(), key=lambda e: (-e["count"], e["order"]))[:MAX_QUOTES]
     labels = {s["key"]: (s["label"], s["n"]) for s in shown}
     quotes = []

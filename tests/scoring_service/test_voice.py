@@ -102,9 +102,10 @@ def test_the_voice_follows_its_rule_and_prints_escaped(client, tenant, open_surv
 
 def _quotes_reading_every_response(store, survey_id, report, min_group, hidden):
     """The rule read response by response, as the report did before it read grouped answers:
-    an independent reference for the order, counts and attributions."""
+    an independent reference for what the grouped read must give (each text's count, first
+    position and the groups holding all who gave it)."""
     from shared.cells import parse_cell_key
-    from scoring_service.voice import MAX_SCANNED, _IDENTIFYING, _clean, _within
+    from scoring_service.voice import MAX_SCANNED, _IDENTIFYING, _clean, _within, chosen_quotes
 
     shown = [s for s in report["segments"] if s["status"] != "suppressed" and s["filters"]]
     by_text = {}
@@ -123,16 +124,8 @@ def _quotes_reading_every_response(store, survey_id, report, min_group, hidden):
         entry["count"] += 1
         mine = {s["key"] for s in shown if _within(attributes, s["filters"])}
         entry["groups"] = mine if entry["groups"] is None else entry["groups"] & mine
-    chosen = sorted(by_text.values(), key=lambda e: (-e["count"], e["order"]))[:MAX_QUOTES]
-    labels = {s["key"]: (s["label"], s["n"]) for s in shown}
-    quotes = []
-    for entry in chosen:
-        groups = sorted((labels[k] for k in entry["groups"] or () if labels[k][1] >= min_group),
-                        key=lambda label_n: -label_n[1])
-        quotes.append({"text": entry["text"], "count": entry["count"],
-                       "group": groups[0][0] if groups else None,
-                       "group_n": groups[0][1] if groups else None})
-    return quotes
+    # Choosing and attributing the texts is shared: what differs is how they were read.
+    return chosen_quotes(by_text, shown, min_group)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

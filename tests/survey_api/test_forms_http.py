@@ -5,15 +5,11 @@ from __future__ import annotations
 
 import re
 
-
 import survey_api
 
+from tests.support.forms import answer_every_page, csrf_token
 
 V1 = {"customer_instrument": {"id": "how-you-buy", "version": 1}}  # v1 answers
-
-
-def _token(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
 def _invite(client, survey, headers, **attributes):
@@ -43,7 +39,7 @@ def test_respondent_text_is_escaped_when_shown_again(client, tenant, open_survey
     path = _path(invitation["url"])
     page = client.get(path + "?page=7").get_data(as_text=True)
     evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
-    answer = client.post(path, data={"csrf_token": _token(page), "page": "7",
+    answer = client.post(path, data={"csrf_token": csrf_token(page), "page": "7",
                                      "action": "back", "suggestion": evil})
     assert answer.status_code == 303
     shown = client.get(path + "?page=7").get_data(as_text=True)
@@ -91,20 +87,7 @@ def test_anonymous_links_are_off_unless_enabled_and_stop_repeat_answers(client, 
     from tests.support.factories import builtin, complete_answers
     answers = complete_answers(builtin("how-you-buy"))
     answers["top_sources"] = answers["info_sources"][:3]  # the form ranks only what is ticked
-    from survey_api.forms.domain import pages_for
-    pages = pages_for(builtin("how-you-buy"), {})
-    for page in pages:
-        html = client.get(f"{path}?page={page.number}").get_data(as_text=True)
-        data = {"csrf_token": _token(html), "page": str(page.number), "action": "next"}
-        for q in page.questions:
-            value = answers[q["id"]]
-            if q["type"] == "ranking":
-                for rank, option in enumerate(value, 1):
-                    data[f"{q['id']}__rank{rank}"] = option
-            else:
-                data[q["id"]] = value
-        done = client.post(path, data=data)
-        assert done.status_code == 303, done.get_data(as_text=True)[:500]
+    done = answer_every_page(client, path, builtin("how-you-buy"), answers)
     assert done.headers["Location"].endswith("/thanks")
     again = client.get(path)
     assert b"already answered" in again.data
@@ -153,7 +136,7 @@ def test_the_form_ranks_only_sources_ticked_on_the_same_page(client, tenant, ope
     path = _path(invitation["url"])
     html = client.get(path + "?page=6").get_data(as_text=True)
     assert 'data-rank-from="info_sources"' in html  # v1: same options on the same page
-    data = {"csrf_token": _token(html), "page": "6", "action": "next",
+    data = {"csrf_token": csrf_token(html), "page": "6", "action": "next",
             "info_sources": ["search", "peers"], "top_sources__rank1": "events"}
     refused = client.post(path, data=data)
     assert refused.status_code == 422

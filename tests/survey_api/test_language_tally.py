@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import random
-import re
 import uuid
 from collections import Counter
 
@@ -22,6 +21,7 @@ from shared.storage import open_store
 
 from tests.conftest import Tenant
 from tests.support.factories import builtin, complete_answers
+from tests.support.forms import answer_every_page
 
 CUSTOMER, VENDOR = builtin("how-you-buy"), builtin("how-we-sell")
 
@@ -135,24 +135,10 @@ def test_every_way_in_counts_once_and_erasure_and_rebuild_keep_it_exact(world, t
 
 
 def _answer_on_the_web(client, survey_id):
-    from survey_api.forms.domain import pages_for
     answers = complete_answers(CUSTOMER, random.Random(3))
     answers["top_sources"] = answers["info_sources"][:3]  # the form ranks only what is ticked
-    path = f"/a/{survey_id}"
-    for page in pages_for(CUSTOMER, {}):
-        html = client.get(f"{path}?page={page.number}",
-                          headers={"Accept-Language": "fr"}).get_data(as_text=True)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-        data = {"csrf_token": token, "page": str(page.number), "action": "next"}
-        for q in page.questions:
-            value = answers[q["id"]]
-            if q["type"] == "ranking":
-                for rank, option in enumerate(value, 1):
-                    data[f"{q['id']}__rank{rank}"] = option
-            else:
-                data[q["id"]] = value
-        done = client.post(path, data=data)
-        assert done.status_code == 303, done.get_data(as_text=True)[:500]
+    done = answer_every_page(client, f"/a/{survey_id}", CUSTOMER, answers,
+                             headers={"Accept-Language": "fr"})
     assert done.headers["Location"].endswith("/thanks")
 
 
