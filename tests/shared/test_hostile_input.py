@@ -398,11 +398,12 @@ def test_brief_e_mail_addresses_are_checked_up_front(settings, tenant):
 
 
 def test_web_form_free_text_refuses_control_characters(client, tenant, open_survey):
-    from tests.survey_api.test_forms_http import _invite, _path, _token
+    from tests.support.forms import csrf_token
+    from tests.survey_api.test_forms_http import _invite, _path
 
     path = _path(_invite(client, open_survey, tenant.headers(), tenure="new", size="small")["url"])
     page = client.get(path + "?page=7").get_data(as_text=True)
-    answer = client.post(path, data={"csrf_token": _token(page), "page": "7",
+    answer = client.post(path, data={"csrf_token": csrf_token(page), "page": "7",
                                      "suggestion": "fine\x00hidden\x1b[31m"})
     assert answer.status_code == 422
     assert "invisible control characters" in answer.get_data(as_text=True)
@@ -410,7 +411,7 @@ def test_web_form_free_text_refuses_control_characters(client, tenant, open_surv
                         headers=tenant.headers()).get_json()["items"]
     assert not any("hidden" in str(r["answers"]) for r in stored)
     # Going back saves the page's answers as a draft: the bad text is not among them either.
-    client.post(path, data={"csrf_token": _token(page), "page": "7", "action": "back",
+    client.post(path, data={"csrf_token": csrf_token(page), "page": "7", "action": "back",
                             "suggestion": "fine\x00hidden"})
     stored = client.get(f"/v1/surveys/{open_survey['id']}/responses",
                         headers=tenant.headers()).get_json()["items"]
