@@ -36,22 +36,13 @@ def respondent_mix(cells: dict[str, dict[str, int]], names: list[str]) -> dict[s
     return mix
 
 
-def counted(invitations=(), invitation_tally=()):
-    """(attributes, status, count) triples from (attributes, status) pairs and/or a stored
-    tally of them (InvitationRepository.tally)."""
-    for attributes, status in invitations:
-        yield attributes, status, 1
-    yield from invitation_tally
-
-
-def invitation_mix(invitations, names: list[str], invitation_tally=()
-                   ) -> tuple[dict, dict, int, int]:
-    """(invited, completed) as {attribute: {value: count}}, and the totals. invitations:
-    (attributes, status) pairs; invitation_tally: (attributes, status, count) triples."""
+def invitation_mix(invitation_tally, names: list[str]) -> tuple[dict, dict, int, int]:
+    """(invited, completed) as {attribute: {value: count}}, and the totals, from
+    (attributes, status, count) triples (InvitationRepository.tally)."""
     invited = {name: {} for name in names}
     completed = {name: {} for name in names}
     total_invited = total_completed = 0
-    for attributes, status, count in counted(invitations, invitation_tally):
+    for attributes, status, count in invitation_tally:
         if status == "revoked":
             continue
         done = count if status == "completed" else 0
@@ -96,16 +87,15 @@ def mix_test(observed: dict[str, int], reference: dict[str, float],
             "smallest_expected": round(min(expected), 1)}
 
 
-def representation(*, invitations=(), invitation_tally=(), cells: dict[str, dict[str, int]],
+def representation(*, invitation_tally=(), cells: dict[str, dict[str, int]],
                    segments: dict[str, list[str]], names: list[str],
                    population: dict[str, dict[str, float]] | None = None,
                    hidden: set[str] = frozenset(), confidence: float = 0.95) -> dict | None:
     """The `representation` block of a report (None when neither invitations nor a population
-    say who should have answered). invitations / invitation_tally as for invitation_mix.
+    say who should have answered). invitation_tally as for invitation_mix.
     hidden: segment keys ("size=small") the report suppresses; their completed counts and
     rates are withheld as well."""
-    invited, completed, total_invited, total_completed = invitation_mix(
-        invitations, names, invitation_tally)
+    invited, completed, total_invited, total_completed = invitation_mix(invitation_tally, names)
     population = {k: v for k, v in (population or {}).items() if k in names and v}
     if not total_invited and not population:
         return None

@@ -131,16 +131,15 @@ def cell_weights(cell_n: dict[tuple, int], names: list[str], *,
             "effective_n": kish(cells, weights), "n": sum(cells.values())}
 
 
-def report_weights(cells: dict[str, dict[str, int]], names: list[str], *, invitations=(),
+def report_weights(cells: dict[str, dict[str, int]], names: list[str], *,
                    invitation_tally=(), population: dict[str, dict[str, float]] | None = None,
                    min_cell: int = 10) -> dict | None:
     """Weights per customer cell key toward the uploaded population (margins) if any, else
     toward the invited customers (joint counts per cell; revoked invitations do not count):
-    invitations as (attributes, status) pairs and/or invitation_tally as (attributes, status,
-    count) triples. None when there is nothing to weight to."""
+    invitation_tally as (attributes, status, count) triples. None when there is nothing to
+    weight to."""
     from shared.cells import parse_cell_key
 
-    from .representation import counted
     cell_n, key_of = {}, {}
     for key, counters in cells.items():
         kind, attributes = parse_cell_key(key)
@@ -156,7 +155,7 @@ def report_weights(cells: dict[str, dict[str, int]], names: list[str], *, invita
         result["reference"] = "population"
     else:
         joint: dict[tuple, float] = {}
-        for attributes, status, count in counted(invitations, invitation_tally):
+        for attributes, status, count in invitation_tally:
             if status != "revoked":
                 cell = tuple((attributes or {}).get(name, "") for name in names)
                 joint[cell] = joint.get(cell, 0) + count

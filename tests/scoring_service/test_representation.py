@@ -34,7 +34,8 @@ def sample(seed: int, rates: dict[str, float], per_cell: int = 100):
 
 
 def run(invitations, cells, **kwargs):
-    return representation(invitations=invitations, cells=cells, segments=SEGMENTS, names=NAMES,
+    tally = [(attributes, status, 1) for attributes, status in invitations]  # one row each
+    return representation(invitation_tally=tally, cells=cells, segments=SEGMENTS, names=NAMES,
                           **kwargs)
 
 

@@ -117,6 +117,7 @@ def test_the_documented_schemas_carry_every_field_of_the_new_blocks():
     dumped = same_keys(RepresentationSchema(), block)
     assert set(dumped["attributes"][0]["test"]) == set(block["attributes"][0]["test"])
     assert set(dumped["attributes"][0]["values"][0]) == set(block["attributes"][0]["values"][0])
-    weights = report_weights(cells, NAMES, invitations=invitations)
+    weights = report_weights(cells, NAMES,
+                             invitation_tally=[(a, s, 1) for a, s in invitations])
     same_keys(WeightingSchema(), _weighting(True, weights))
     same_keys(WeightingSchema(), _weighting(False, None))

@@ -145,7 +145,8 @@ def test_weighting_recovers_the_population_value_where_one_segment_over_responds
     covered_weighted = covered_raw = 0
     for r in range(REPLICATES):
         cells, invitations = replicate(900 + r)
-        weights = report_weights(cells, NAMES, invitations=invitations,
+        weights = report_weights(cells, NAMES,
+                                 invitation_tally=[(a, s, 1) for a, s in invitations],
                                  min_cell=MODEL["suppression"]["insufficient_below"])
         _, raw = a6(cells)
         report, weighted = a6(cells, weights["by_key"])

@@ -478,17 +478,23 @@ def test_sqlite_schema_is_versioned_wal_and_enforces_foreign_keys(tmp_path):
     assert reopened.organizations.get(org.id) == org
 
 
-def test_sqlite_migration_counts_stored_invitations_into_the_tally(tmp_path):
-    """A database written before the tally opens with every stored invitation counted."""
+def _database_at_version(path, version: int):
+    """An SQLite database as the first `version` migrations left it (an older install), open."""
     import sqlite3
 
     from shared.storage.sqlite import MIGRATIONS
 
-    path = tmp_path / "v5.db"
     old = sqlite3.connect(path)
-    for script in MIGRATIONS[:5]:
+    for script in MIGRATIONS[:version]:
         old.executescript(script)
-    old.execute("PRAGMA user_version = 5")
+    old.execute(f"PRAGMA user_version = {version}")
+    return old
+
+
+def test_sqlite_migration_counts_stored_invitations_into_the_tally(tmp_path):
+    """A database written before the tally opens with every stored invitation counted."""
+    path = tmp_path / "v5.db"
+    old = _database_at_version(path, 5)
     old.execute("INSERT INTO organizations VALUES ('o', 'Acme', '{}')")
     old.execute("INSERT INTO surveys VALUES ('s', 'o', '{}')")
     rows = [("i1", '{"tenure":"new","size":"large"}', "sent"),
@@ -508,15 +514,10 @@ def test_sqlite_migration_counts_stored_invitations_into_the_tally(tmp_path):
 
 def test_sqlite_migration_4_carries_every_counter_into_per_cell_documents(tmp_path):
     """A database written before migration 4 (one row per counter) opens with the same counts."""
-    import sqlite3
-
     from shared.storage.sqlite import MIGRATIONS
 
     path = tmp_path / "v3.db"
-    old = sqlite3.connect(path)
-    for script in MIGRATIONS[:3]:
-        old.executescript(script)
-    old.execute("PRAGMA user_version = 3")
+    old = _database_at_version(path, 3)
     rows = [("s1", "customer|size=large", "n", 3), ("s1", "customer|size=large", "q1=2", 2),
             ("s1", "vendor|role=sales", "n", 1), ("s2", "customer|size=small", "q1@1=a", 7)]
     old.executemany("INSERT INTO aggregates VALUES (?, ?, ?, ?)", rows)
