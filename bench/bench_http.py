@@ -3,7 +3,9 @@ workers x 4 threads), driven by wrk with the same body shape and connections: a 
 endpoint (no write) and a minimal durable, authenticated insert (bench/bare_app.py).
 
 This machine's speed drifts by 1.5-2x within minutes, so both servers stay up side by side and
-wrk alternates between them in short rounds; the medians are compared."""
+wrk alternates between them in short rounds; the medians are compared. Measured twice: with the
+default settings, and with GUNICORN_PIN_WORKERS=true (each worker on a core of its own) for
+every server of the comparison alike."""
 
 from __future__ import annotations
 
@@ -53,11 +55,12 @@ def _wrk(url: str, script: Path) -> dict:
             "non_2xx": int(errors.group(1)) if errors else 0}
 
 
-def _compare(backend: str) -> list[dict]:
+def _compare(backend: str, pinned: bool) -> list[dict]:
     with bench_survey("http bench", backend) as bench:
         script = bench.folder / "post.lua"
         script.write_text(LUA % (_answers(), bench.demo.api_key))
-        env = {"STORE_URL": bench.url, "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4"}
+        env = {"STORE_URL": bench.url, "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4",
+               "GUNICORN_PIN_WORKERS": "true" if pinned else "false"}
         conf = "survey_api/gunicorn.conf.py"
         with contextlib.ExitStack() as stack:
             ours = stack.enter_context(servers.running("survey_api:create_app()", conf,
@@ -73,7 +76,8 @@ def _compare(backend: str) -> list[dict]:
             rounds = [[_wrk(url, script) for url in urls] for _ in range(ROUNDS)]
     api, *baselines = (_median([r[i] for r in rounds]) for i in range(len(urls)))
     note = f"median of {ROUNDS} alternating {SECONDS} s rounds; p99 {api['p99_ms']:.1f} ms"
-    rows = [{"name": f"single-response POST, {backend} (wrk, 16 connections)",
+    setting = ", workers pinned to cores" if pinned else ""
+    rows = [{"name": f"single-response POST, {backend} (wrk, 16 connections{setting})",
              "value": api["rps"], "unit": "requests/s",
              "baseline": "bare Flask endpoint, same gunicorn",
              "baseline_value": baselines[0]["rps"],
@@ -82,7 +86,8 @@ def _compare(backend: str) -> list[dict]:
     if len(baselines) == 2:
         floor = baselines[1]
         rows.append({
-            "name": f"single-response POST vs a durable insert, {backend} (wrk, 16 connections)",
+            "name": f"single-response POST vs a durable insert, {backend} "
+                    f"(wrk, 16 connections{setting})",
             "value": api["rps"], "unit": "requests/s",
             "baseline": "key lookup + one INSERT committed (synchronous=FULL) per request, "
                         "same gunicorn", "baseline_value": floor["rps"],
@@ -103,4 +108,5 @@ def run():
     if not shutil.which("wrk"):
         print("   (skipped: wrk is not installed; scripts/install-system-packages.sh installs it)")
         return []
-    return [row for backend in backends() for row in _compare(backend)]
+    return [row for backend in backends() for pinned in (False, True)
+            for row in _compare(backend, pinned)]

@@ -55,6 +55,19 @@ def bind_for(port: int) -> list[str]:
 control_socket_disable = True
 
 
+def pre_fork(server, worker) -> None:
+    if settings.gunicorn_pin_workers:
+        from shared.cpu_pinning import choose_slot
+        choose_slot(worker, server.WORKERS.values())
+
+
+def post_fork(server, worker) -> None:
+    if settings.gunicorn_pin_workers:
+        from shared.cpu_pinning import SLOT, pin_this_process
+        core = pin_this_process(getattr(worker, SLOT))
+        server.log.info("worker %s runs on CPU core %s", worker.pid, core)
+
+
 def post_worker_init(worker) -> None:
     """The app is loaded: take its heap out of the garbage collector's way (see gc_tuning)."""
     from shared.gc_tuning import settle_heap

@@ -21,12 +21,30 @@ ID_PATTERN = r"^[0-9a-f]{32}$"
 
 _lock = threading.Lock()
 _last = 0
+# The random parts come from the OS in blocks: one os.urandom call per id was a system call
+# (and a hand-over of the GIL) on every request and every stored response.
+_RANDOM_BYTES = 10
+_BLOCK_IDS = 256
+_pool = b""
+_pool_at = 0
+
+
+def _forget_pool() -> None:  # a forked child must never reuse its parent's random bytes
+    global _pool, _pool_at
+    _pool, _pool_at = b"", 0
+
+
+os.register_at_fork(after_in_child=_forget_pool)
 
 
 def new_id() -> str:
-    global _last
+    global _last, _pool, _pool_at
     with _lock:
-        value = (int(time.time() * 1000) << 80) | int.from_bytes(os.urandom(10), "big")
+        if _pool_at >= len(_pool):
+            _pool, _pool_at = os.urandom(_RANDOM_BYTES * _BLOCK_IDS), 0
+        random_part = _pool[_pool_at:_pool_at + _RANDOM_BYTES]
+        _pool_at += _RANDOM_BYTES
+        value = (int(time.time() * 1000) << 80) | int.from_bytes(random_part, "big")
         if value <= _last:
             value = _last + 1
         _last = value

@@ -61,6 +61,9 @@ class Settings:
     mail_poll_seconds: int = 5  # how often the console's outbox is sent; 0: only by the CLI
     web_concurrency: int = 2
     gunicorn_threads: int = 4
+    # Each gunicorn worker (and its threads) on a core of its own, round robin over the cores
+    # the service may use: for a host or cpuset given to one service (see shared/cpu_pinning.py).
+    gunicorn_pin_workers: bool = False
 
     @property
     def is_production(self) -> bool:

@@ -29,11 +29,19 @@ def to_doc(record) -> dict:
     return doc
 
 
+@lru_cache(maxsize=64)  # one entry per record class
+def _fields_of(cls) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The record's field names, and those declared as tuples (stored as JSON lists)."""
+    fields = dataclasses.fields(cls)
+    return (frozenset(f.name for f in fields),
+            tuple(f.name for f in fields if "tuple" in str(f.type)))
+
+
 def from_doc(cls: type[T], doc: dict) -> T:
-    names = {f.name: f for f in dataclasses.fields(cls)}
+    names, tuples = _fields_of(cls)
     values = {k: v for k, v in doc.items() if k in names}
-    for name, f in names.items():
-        if name in values and isinstance(values[name], list) and "tuple" in str(f.type):
+    for name in tuples:
+        if isinstance(values.get(name), list):
             values[name] = tuple(values[name])
     return cls(**values)
 

@@ -343,6 +343,8 @@ class _Deliveries(RepositoryOnStore, DeliveryRepository):
 
 
 def insert_deliveries(c: sqlite3.Connection, deliveries) -> None:
+    if not deliveries:
+        return
     c.executemany(
         "INSERT INTO deliveries (id, org_id, webhook_id, status, next_attempt_at, doc) "
         "VALUES (?, ?, ?, ?, ?, ?)",

@@ -38,19 +38,23 @@ class _Responses(RepositoryOnStore, ResponseRepository):
         plan = plan_batch(batch, self._existing(c, batch))
         inserts = [plan.final[p] for p in plan.inserts.values()]
         updates = [plan.final[p] for p in plan.updates.values()]
-        c.executemany(
-            "INSERT INTO responses (id, org_id, survey_id, submission_id, instrument, source,"
-            " complete, created_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(r.id, r.org_id, r.survey_id, r.submission_id, r.instrument, r.source,
-              int(r.complete), r.created_at, dumps(r))
-             for r in (n.response for n in inserts)],
-        )
-        c.executemany(
-            "UPDATE responses SET instrument = ?, source = ?, complete = ?, doc = ? "
-            "WHERE id = ? AND complete = 0",
-            [(n.response.instrument, n.response.source, int(n.response.complete),
-              dumps(n.response), n.response.id) for n in updates],
-        )
+        # A statement is run only with rows to write: each one, even an empty executemany,
+        # hands the GIL to another of the worker's threads and waits to get it back.
+        if inserts:
+            c.executemany(
+                "INSERT INTO responses (id, org_id, survey_id, submission_id, instrument,"
+                " source, complete, created_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(r.id, r.org_id, r.survey_id, r.submission_id, r.instrument, r.source,
+                  int(r.complete), r.created_at, dumps(r))
+                 for r in (n.response for n in inserts)],
+            )
+        if updates:
+            c.executemany(
+                "UPDATE responses SET instrument = ?, source = ?, complete = ?, doc = ? "
+                "WHERE id = ? AND complete = 0",
+                [(n.response.instrument, n.response.source, int(n.response.complete),
+                  dumps(n.response), n.response.id) for n in updates],
+            )
         counted = [n for n in (*inserts, *updates) if n.response.complete]
         by_survey: dict[str, list[NewResponse]] = {}
         for n in counted:
@@ -224,8 +228,10 @@ def _add_counts(c: sqlite3.Connection, survey_id: str, changes: dict[str, dict[s
             writes.append((survey_id, cell, dumps(counts)))
         else:
             deletes.append((survey_id, cell))
-    c.executemany("INSERT INTO cell_counts (survey_id, cell_key, counts) VALUES (?, ?, ?) "
-                  "ON CONFLICT (survey_id, cell_key) DO UPDATE SET counts = excluded.counts",
-                  writes)
-    c.executemany("DELETE FROM cell_counts WHERE survey_id = ? AND cell_key = ?", deletes)
+    if writes:
+        c.executemany("INSERT INTO cell_counts (survey_id, cell_key, counts) VALUES (?, ?, ?) "
+                      "ON CONFLICT (survey_id, cell_key) DO UPDATE SET counts = excluded.counts",
+                      writes)
+    if deletes:
+        c.executemany("DELETE FROM cell_counts WHERE survey_id = ? AND cell_key = ?", deletes)
 
