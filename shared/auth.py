@@ -23,10 +23,15 @@ SECURITY_SCHEME = {"type": "http", "scheme": "bearer",
 
 
 def presented_key() -> str | None:
-    header = request.headers.get("Authorization", "")
+    return key_in(request.headers)
+
+
+def key_in(headers) -> str | None:
+    """The API key a request's headers present (Authorization: Bearer, or X-API-Key)."""
+    header = headers.get("Authorization", "")
     if header[:7].lower() == "bearer ":
         return header[7:].strip() or None
-    return request.headers.get("X-API-Key") or None
+    return headers.get("X-API-Key") or None
 
 
 def lookup_key(store: Store, plaintext: str) -> ApiKey | None:

@@ -27,7 +27,11 @@ def get_store() -> Store:
     Made lazily so that nothing (a MongoClient above all) is created before gunicorn forks its
     workers; one per process, each backend keeping its own per-thread connections.
     """
-    app = current_app._get_current_object()
+    return store_of(current_app._get_current_object())
+
+
+def store_of(app: Flask) -> Store:
+    """get_store() for code that runs outside a Flask context (a WSGI middleware)."""
     store = app.extensions.get("store")
     if store is None:
         with app.extensions["store_lock"]:

@@ -34,6 +34,7 @@ from .extensions import get_store
 
 EXEMPT_PREFIXES = ("/healthz", "/readyz", "/docs", "/openapi.json", "/static/")
 API_SCOPE = "api"  # the service-wide budget; a route's own limit is scoped by its endpoint
+COUNTED = "shared.ratelimit.counted"  # see RateLimits.check
 
 
 def rate_limit_key() -> str:
@@ -44,8 +45,13 @@ def rate_limit_key() -> str:
     if plaintext:
         key = lookup_key(get_store(), plaintext)
         if key is not None and key.active:
-            return "key:" + key.id
+            return key_subject(key)
     return "addr:" + (request.remote_addr or "unknown")
+
+
+def key_subject(key) -> str:
+    """What a valid key's requests are counted under."""
+    return "key:" + key.id
 
 
 def exempt() -> bool:
@@ -133,17 +139,31 @@ class RateLimits:
         default."""
         self.by_endpoint[endpoint] = parse(limit)
 
+    def count_default(self, who: str) -> tuple[RateLimitItem, int]:
+        """Count one request against the service-wide limit; (the limit, the count so far).
+        FixedWindowRateLimiter.hit's own increment, keeping the count: X-RateLimit-Remaining
+        is read from it instead of from a second lookup."""
+        item = self.default
+        return item, self.counts.incr(item.key_for(API_SCOPE, who), item.get_expiry())
+
+    def has_own_limit(self, endpoint: str) -> bool:
+        return endpoint in self.by_endpoint
+
     def check(self) -> None:
         if exempt():
             return
         who = rate_limit_key()
+        # A layer in front of Flask (survey_api's single-post fast path) that counted this
+        # request already leaves the count in the environ: a request is counted once.
+        counted = request.environ.get(COUNTED)
         limits = [(API_SCOPE, self.default)]
         if request.endpoint in self.by_endpoint:
             limits.append((request.endpoint, self.by_endpoint[request.endpoint]))
         for scope, item in limits:
-            # FixedWindowRateLimiter.hit's own increment, keeping the count: the answer's
-            # X-RateLimit-Remaining is read from it instead of from a second lookup.
-            count = self.counts.incr(item.key_for(scope, who), item.get_expiry())
+            if scope == API_SCOPE:
+                count = counted if counted is not None else self.count_default(who)[1]
+            else:
+                count = self.counts.incr(item.key_for(scope, who), item.get_expiry())
             if count > item.amount:
                 reset, _ = self.window.get_window_stats(item, scope, who)
                 retry_after = max(1, math.ceil(reset - time.time()))
@@ -157,10 +177,15 @@ class RateLimits:
     def add_headers(self, response):
         counted = g.get("rate_limit")
         if counted is not None and response.status_code != 429:
-            item, count = counted
-            response.headers["X-RateLimit-Limit"] = str(item.amount)
-            response.headers["X-RateLimit-Remaining"] = str(max(0, item.amount - count))
+            for name, value in limit_headers(*counted):
+                response.headers[name] = value
         return response
+
+
+def limit_headers(item: RateLimitItem, count: int) -> list[tuple[str, str]]:
+    """What every counted answer but a 429 tells about the limit."""
+    return [("X-RateLimit-Limit", str(item.amount)),
+            ("X-RateLimit-Remaining", str(max(0, item.amount - count)))]
 
 
 def rate_limits_of(app: Flask) -> RateLimits:

@@ -152,21 +152,28 @@ class ServiceApi(Api):
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
+def json_bytes(payload) -> bytes:
+    """JSON as every answer writes it: keys sorted and a final newline, as Flask's own answers
+    (shell scripts read one answer per line)."""
+    return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS) + b"\n"
+
+
 def json_response(payload, status: int = 200) -> Response:
     """A JSON answer written by orjson, for a large payload that a view has built in its
     documented schema's shape already (the @blp.response schema still documents it): the
-    marshmallow dump and the json module are skipped. Keys sorted and a final newline, as
-    Flask's own answers (shell scripts read one answer per line)."""
-    return Response(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS) + b"\n", status=status,
-                    mimetype="application/json")
+    marshmallow dump and the json module are skipped."""
+    return Response(json_bytes(payload), status=status, mimetype="application/json")
 
 
 def record_response(schema: type, record, status: int = 200) -> Response:
     """json_response of a record (a dataclass whose values are JSON already) in schema's
     shape: the schema's declared fields read off the record, as its dump would (for schemas
     of plain fields: no data_key, attribute or method fields), without marshmallow."""
-    fields = schema._declared_fields
-    return json_response({name: getattr(record, name) for name in fields}, status)
+    return json_response(record_payload(schema, record), status)
+
+
+def record_payload(schema: type, record) -> dict:
+    return {name: getattr(record, name) for name in schema._declared_fields}
 
 
 def create_service_app(import_name: str, service: str, title: str,
@@ -264,14 +271,36 @@ def install_index_page(app: Flask) -> None:
                             "X-Frame-Options": "DENY"})
 
 
+# Where a WSGI layer in front of Flask (survey_api's single-post fast path) leaves, when it
+# hands a request on, the moment it started it, so the access line times the whole request.
+STARTED_AT = "shared.web.started_at"
+
+
+def request_id_for(incoming: str) -> str:
+    """The client's X-Request-ID if it is a plain token, else a new id."""
+    return incoming if _REQUEST_ID.match(incoming) else ids.new_id()
+
+
+def access_logger(app: Flask) -> logging.Logger:
+    return logging.getLogger(f"{app.config['SERVICE_NAME']}.access")
+
+
+def log_access(access: logging.Logger, method: str, path: str, status: int,
+               started: float) -> None:
+    """The request's JSON access line (none when LOG_LEVEL is above INFO)."""
+    if access.isEnabledFor(logging.INFO):
+        access.info("request", extra={"method": method, "path": loggable_path(path),
+                                      "status": status,
+                                      "ms": round((time.perf_counter() - started) * 1000, 2)})
+
+
 def _install_request_hooks(app: Flask) -> None:
-    access = logging.getLogger(f"{app.config['SERVICE_NAME']}.access")
+    access = access_logger(app)
 
     @app.before_request
     def start_request():
-        g.started = time.perf_counter()
-        incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if _REQUEST_ID.match(incoming) else ids.new_id()
+        g.started = request.environ.get(STARTED_AT) or time.perf_counter()
+        g.request_id = request_id_for(request.headers.get("X-Request-ID", ""))
         # Refuse an oversized body before anything reads it.
         limit = app.config["MAX_CONTENT_LENGTH"]
         if request.content_length is not None and request.content_length > limit:
@@ -280,13 +309,8 @@ def _install_request_hooks(app: Flask) -> None:
     @app.after_request
     def finish_request(response):
         response.headers["X-Request-ID"] = g.get("request_id", "")
-        if not access.isEnabledFor(logging.INFO):  # LOG_LEVEL above INFO: no access lines
-            return response
-        elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-        access.info("request", extra={"method": request.method,
-                                      "path": loggable_path(request.path),
-                                      "status": response.status_code,
-                                      "ms": round(elapsed_ms, 2)})
+        log_access(access, request.method, request.path, response.status_code,
+                   g.get("started", time.perf_counter()))
         return response
 
 
@@ -303,7 +327,7 @@ def _may_hold_bad_text(raw: bytes) -> bool:
             or b"\x7f" in raw or (b"\xc2" in raw and _C1_CONTROL.search(raw) is not None))
 
 
-def _parse_json(raw: bytes):
+def parse_json_body(raw: bytes):
     """The body as JSON, and the problems found in its text, numbers and depth."""
     try:
         body = orjson.loads(raw)
@@ -358,7 +382,7 @@ def _install_input_checks(app: Flask) -> None:
             return
         # On the request, not on g: g outlives a request when an app context is already
         # pushed (as in tests).
-        request.checked_json, problems = _parse_json(raw)
+        request.checked_json, problems = parse_json_body(raw)
         if not problems:
             return
         lists = getattr(_view_method(), "items_checked_one_by_one", ())

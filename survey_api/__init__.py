@@ -51,6 +51,9 @@ def create_app(settings: Settings | None = None):
     from .console import register as register_console
 
     register_console(app)  # the survey owner's pages, at / and /console/
+    from .responses.fast_post import SinglePostFastPath
+
+    app.wsgi_app = SinglePostFastPath(app, app.wsgi_app)  # outermost: see fast_post.py
     return app
 
 
@@ -72,6 +75,9 @@ def _start_counter_folder_after_fork(app) -> None:
     if app.config["SETTINGS"].store_url.startswith(("mongodb://", "mongodb+srv://")):
         _start_after_fork(app, "counter_folder", app.config["SETTINGS"].counter_fold_seconds,
                           start_folder)
+
+
+BACKGROUND_STARTERS = "survey_api.background_starters"
 
 
 def _start_after_fork(app, name: str, every: float, start) -> None:
@@ -98,3 +104,6 @@ def _start_after_fork(app, name: str, every: float, start) -> None:
                         return get_store()
 
                 app.extensions[name] = (start(store, every, stop), stop)
+
+    # Requests that the single-post fast path answers never reach the hook above.
+    app.extensions.setdefault(BACKGROUND_STARTERS, []).append(ensure_started)
