@@ -95,7 +95,9 @@ def test_an_open_surveys_title_is_corrected_confirmed_and_recorded(client, store
     assert change.actor == f"user:{lead.id}"
     assert change.target == {"survey_id": survey.id, "fields": [
         "branding.public_title", "branding.public_title_translations"]}
-    assert "survey.changed" in client.get("/console/audit").text
+    log = client.get("/console/audit").text
+    assert "survey.changed" in log
+    assert "fields: branding.public_title, branding.public_title_translations" in log
 
     again = client.post(_edit_url(survey), data={**data, "csrf_token": csrf(page)})
     assert "Nothing was changed" in client.get(again.location).text
