@@ -221,8 +221,8 @@ def _refuse_scoring_changes(survey: Survey, fields: list[str]) -> None:
             f"The survey is {survey.status}: what its scores depend on (instruments and "
             "segments) can change only while it is a draft. Its name, branding and settings "
             "can change at any time.",
-            [{"field": field, "reason": f"Answers are already counted by it; it cannot change "
-                                        f"once the survey is {survey.status}."}
+            [{"field": field, "reason": f"Answers are counted by it from the survey's opening "
+                                        f"on; it cannot change now that it is {survey.status}."}
              for field in fields])
 
 
