@@ -11,6 +11,8 @@ from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional,
 
 from shared.instrument_languages import language_name
 
+from ..surveys.schemas import TITLE_LENGTH
+
 from .users import EMAIL, MIN_PASSWORD, ROLE_TEXT
 
 EMAIL_CHECK = Regexp(EMAIL, message="Enter an e-mail address such as ana@example.com.")
@@ -34,10 +36,13 @@ class NewPasswordForm(FlaskForm):
                              validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200)])
 
 
-class SurveyForm(FlaskForm):
+class SurveyDetailsForm(FlaskForm):
+    """What people read: asked when a survey is created and correctable at any time after."""
+
     name = StringField("Internal name", validators=[DataRequired(), Length(max=200)],
                        description="Only your team sees this.")
-    public_title = StringField("Title respondents see", validators=[Optional(), Length(max=120)])
+    public_title = StringField("Title respondents see", validators=[
+        Optional(), Length(max=120, message=TITLE_LENGTH.format(max=120))])
     vendor_name = StringField("Your company's name", validators=[DataRequired(), Length(max=100)],
                               description="Shown on every page of the survey and in the mails.")
     accent_color = StringField("Brand colour", default="#1f5fbf", validators=[
@@ -49,6 +54,16 @@ class SurveyForm(FlaskForm):
                                 validators=[Optional(), Length(max=254), EMAIL_CHECK])
     privacy_url = StringField("Privacy notice URL", validators=[
         Optional(), Length(max=500), URL(require_tld=False, message="Enter a full URL.")])
+
+
+# The branding fields of SurveyDetailsForm (besides the titles in further languages).
+BRANDING_FIELDS = ("vendor_name", "accent_color", "public_title", "logo_url", "contact_email",
+                   "privacy_url")
+
+
+class SurveyForm(SurveyDetailsForm):
+    """A new survey: its details, and what its scores depend on (fixed once it is open)."""
+
     segments = TextAreaField(
         "Your own segments (optional)", validators=[Optional(), Length(max=2000)],
         description="One per line as name: value, value. For example region: emea, americas, "
@@ -60,15 +75,17 @@ def title_field(language: str) -> str:
     return "public_title_" + language.replace("-", "_")
 
 
-def survey_form(title_languages: list[str]) -> SurveyForm:
-    """The survey form with a field for the public title in each further language the
-    customer instrument offers (checked like the API's branding.public_title_translations)."""
-    form_class = type("TranslatedSurveyForm", (SurveyForm,), {})
+def survey_form(title_languages: list[str], form_class: type[SurveyDetailsForm] = SurveyForm,
+                data: dict | None = None) -> SurveyDetailsForm:
+    """The survey form (or only its details) with a field for the public title in each further
+    language the customer instrument offers (checked like the API's
+    branding.public_title_translations); data: the values shown before anything is sent."""
+    form_class = type("Translated" + form_class.__name__, (form_class,), {})
     for language in title_languages:
         setattr(form_class, title_field(language), StringField(
             f"Title respondents see in {language_name(language)} ({language})",
             validators=[Optional()]))
-    return form_class()
+    return form_class(data=data)
 
 
 class UploadForm(FlaskForm):

@@ -28,9 +28,9 @@ from ..forms.domain import links as web_links
 from ..surveys import domain as surveys
 from ..surveys.schemas import BrandingSchema
 from . import campaign, users
-from .forms import (ActionForm, BriefForm, EmailBriefForm, ImportForm, NewPasswordForm,
-                    ReminderForm, ResetRequestForm, SignInForm, UploadForm, UserForm, KeyForm,
-                    survey_form, title_field)
+from .forms import (BRANDING_FIELDS, ActionForm, BriefForm, EmailBriefForm, ImportForm,
+                    NewPasswordForm, ReminderForm, ResetRequestForm, SignInForm,
+                    SurveyDetailsForm, UploadForm, UserForm, KeyForm, survey_form, title_field)
 from .mail_texts import mail_language, password_reset_mail
 from .services import Briefs, BriefsUnavailable, ScoringUnavailable, fetch_report
 
@@ -254,6 +254,15 @@ def _title_errors(form, languages: list[str], problems: list[tuple[str, str]]) -
     return rest
 
 
+def _branding(form, translations: dict[str, str]) -> dict:
+    """The branding the form's fields give (those left empty are left out)."""
+    branding = {k: getattr(form, k).data.strip() for k in BRANDING_FIELDS
+                if (getattr(form, k).data or "").strip()}
+    if translations:
+        branding["public_title_translations"] = translations
+    return branding
+
+
 @bp.route("/console/surveys/new", methods=["GET", "POST"])
 @needs("admin")
 def survey_new():
@@ -266,14 +275,10 @@ def survey_new():
         segments, problems = _parse_segments(form.segments.data)
         form.segments.errors = list(form.segments.errors) + problems
         if not form.errors:
-            branding = {k: getattr(form, k).data.strip() for k in (
-                "vendor_name", "accent_color", "public_title", "logo_url", "contact_email",
-                "privacy_url") if (getattr(form, k).data or "").strip()}
-            if translations:
-                branding["public_title_translations"] = translations
             try:
                 survey = surveys.create_survey(get_store(), current_user.record.org_id, {
-                    "name": form.name.data.strip(), "segments": segments, "branding": branding,
+                    "name": form.name.data.strip(), "segments": segments,
+                    "branding": _branding(form, translations),
                     "settings": {"anonymous_link": bool(form.anonymous_link.data),
                                  "invitation_ttl_days": 30}})
             except DomainError as exc:
@@ -290,6 +295,45 @@ def survey_new():
     return render_template("console/survey_new.html", form=form,
                            title_fields=[form[title_field(language)] for language in languages]), \
         422 if form.errors else 200
+
+
+@bp.route("/console/surveys/<survey_id>/edit", methods=["GET", "POST"])
+@needs("admin")
+def survey_edit(survey_id):
+    """The survey's details (names, title, branding): correctable at any time, by the same
+    rule as the API's PATCH (surveys.update_survey), which also records the change."""
+    survey = _survey(survey_id)
+    languages = surveys.title_languages(get_store(), survey.org_id, survey.customer_instrument)
+    current = survey.branding.get("public_title_translations") or {}
+    form = survey_form(languages, SurveyDetailsForm, data={
+        "name": survey.name, **{k: survey.branding[k] for k in BRANDING_FIELDS
+                                if survey.branding.get(k)},
+        **{title_field(language): current.get(language, "") for language in languages}})
+    valid = form.validate_on_submit()
+    translations = _title_translations(form, languages) if form.is_submitted() else {}
+    page_error = None
+    if valid and not form.errors:
+        # Branding the form does not ask (website_url, set through the API) stays as it is.
+        kept = {k: v for k, v in survey.branding.items()
+                if k not in BRANDING_FIELDS + ("public_title_translations",)}
+        try:
+            updated = surveys.update_survey(get_store(), survey.org_id, survey.id, {
+                "name": form.name.data.strip(),
+                "branding": {**kept, **_branding(form, translations)}}, _actor())
+        except DomainError as exc:
+            rest = _title_errors(form, languages, [(e.get("field"), e["reason"])
+                                                   for e in exc.errors])
+            if rest or not exc.errors:
+                page_error = " ".join([exc.message, *rest])
+        else:
+            flash("The changes are saved: the survey's pages show them now, and mails queued "
+                  "from now on use them." if (updated.name, updated.branding) != (
+                      survey.name, survey.branding) else "Nothing was changed.", "ok")
+            return redirect(url_for("console.survey_page", survey_id=survey.id), code=303)
+    return render_template("console/survey_edit.html", survey=survey, form=form,
+                           page_error=page_error,
+                           title_fields=[form[title_field(language)] for language in languages]), \
+        422 if form.errors or page_error else 200
 
 
 @bp.route("/console/surveys/<survey_id>")

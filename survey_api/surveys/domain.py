@@ -18,8 +18,14 @@ DEFAULT_CUSTOMER = "how-you-buy"
 DEFAULT_VENDOR = "how-we-sell"
 TRANSITIONS = {"open": ("draft",), "closed": ("open",)}
 STAFF_LINK_DAYS = 30  # the default lifetime of a staff link (settings.staff_link_days)
-EDITABLE = ("name", "customer_instrument", "vendor_instrument", "segments", "branding",
-            "settings")
+# What may change when. What people read (the names, the public title and its translations,
+# the rest of the branding) may change at any time: a typo in the public title must not go out
+# in every invitation. What scoring depends on (the pinned instruments, the segments answers are
+# counted in) changes only while the survey is a draft, so that every counted answer means the
+# same. Settings (links, reminders, the population to weight to) change at any time, as before.
+PRESENTATION = ("name", "branding")
+SCORING = ("customer_instrument", "vendor_instrument", "segments")
+EDITABLE = PRESENTATION + SCORING + ("settings",)
 
 
 def get_survey(store: Store, org_id: str, survey_id: str) -> Survey:
@@ -174,11 +180,11 @@ def current_staff_link(store: Store, survey: Survey) -> Survey:
     return store.surveys.update(survey.org_id, survey.id, {"staff_link": new_staff_link(survey)})
 
 
-def update_survey(store: Store, org_id: str, survey_id: str, changes: dict) -> Survey:
+def update_survey(store: Store, org_id: str, survey_id: str, changes: dict,
+                  actor: str = "cli") -> Survey:
+    """Applies changes by the rule above (a scoring field sent unchanged is no change) and
+    records in the audit log which fields changed, never their content."""
     survey = get_survey(store, org_id, survey_id)
-    if survey.status != "draft" and set(changes) - {"settings"}:
-        raise Conflict(f"The survey is {survey.status}; only a draft survey can be changed "
-                       "(its settings, such as closing the anonymous link, can be at any time).")
     merged = {field: getattr(survey, field) for field in EDITABLE}
     merged.update(changes)
     if "settings" in changes:  # the settings sent change; the others stay as they were
@@ -190,14 +196,48 @@ def update_survey(store: Store, org_id: str, survey_id: str, changes: dict) -> S
                         "customer", "customer_instrument")
     vendor = _resolve(store, org_id, merged["vendor_instrument"], DEFAULT_VENDOR, "vendor",
                       "vendor_instrument")
-    if "segments" in changes or "customer_instrument" in changes or "vendor_instrument" in changes:
-        merged["segments"] = _segments(customer, vendor, changes.get("segments"))
     merged["customer_instrument"] = {"id": customer.id, "version": customer.version}
     merged["vendor_instrument"] = {"id": vendor.id, "version": vendor.version}
+    if "segments" in changes or (merged["customer_instrument"], merged["vendor_instrument"]) != (
+            survey.customer_instrument, survey.vendor_instrument):
+        merged["segments"] = _segments(customer, vendor, changes.get("segments"))
+    changed = [field for field in EDITABLE if merged[field] != getattr(survey, field)]
+    if survey.status != "draft":
+        _refuse_scoring_changes(survey, [field for field in changed if field in SCORING])
     _check_repeats(store, org_id, survey_id, merged["settings"], customer, vendor)
     _check_population(merged["settings"], merged["segments"])
     _check_title_translations(merged["branding"], customer)
-    return store.surveys.update(org_id, survey_id, merged)
+    if not changed:
+        return survey
+    updated = store.surveys.update(org_id, survey_id, {field: merged[field] for field in changed})
+    record(store, org_id, "survey.changed", actor, survey_id=survey_id,
+           fields=_changed_names(survey, merged, changed))
+    return updated
+
+
+def _refuse_scoring_changes(survey: Survey, fields: list[str]) -> None:
+    if fields:
+        raise Conflict(
+            f"The survey is {survey.status}: what its scores depend on (instruments and "
+            "segments) can change only while it is a draft. Its name, branding and settings "
+            "can change at any time.",
+            [{"field": field, "reason": f"Answers are counted by it from the survey's opening "
+                                        f"on; it cannot change now that it is {survey.status}."}
+             for field in fields])
+
+
+def _changed_names(survey: Survey, merged: dict, changed: list[str]) -> list[str]:
+    """The changed fields as the audit log names them: branding and settings by their own
+    fields (branding.public_title), so that the log says what was corrected."""
+    names = []
+    for field in changed:
+        before, after = getattr(survey, field), merged[field]
+        if field in ("branding", "settings"):
+            names += [f"{field}.{key}" for key in sorted(set(before) | set(after))
+                      if before.get(key) != after.get(key)]
+        else:
+            names.append(field)
+    return names
 
 
 def transition(store: Store, org_id: str, survey_id: str, to: str,

@@ -51,8 +51,16 @@ class SurveyById(MethodView):
     @blp.arguments(SurveyPatchSchema(partial=True))
     @blp.response(200, SurveySchema)
     def patch(self, changes, survey_id):
-        """Change a draft survey (409 once it is open)."""
-        return domain.update_survey(get_store(), g.org_id, survey_id, changes)
+        """Change a survey; only the fields sent change (settings merge key by key).
+
+        What people read may change at any time, draft, open or closed: `name` and `branding`
+        (the public title and its translations, vendor name, colour, logo, contact and privacy
+        links), as may `settings`. What the scores depend on (`customer_instrument`,
+        `vendor_instrument`, `segments`) changes only while the survey is a draft: once it is
+        open or closed, changing one is a 409 problem naming each such field (sending one
+        unchanged is no change). Every change is recorded in the audit log as
+        `survey.changed`, naming the fields changed."""
+        return domain.update_survey(get_store(), g.org_id, survey_id, changes, g.api_key.id)
 
 
 @blp.route("/<survey_id>/links")

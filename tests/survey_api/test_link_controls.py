@@ -84,6 +84,7 @@ def test_an_admin_can_close_the_anonymous_link_of_an_open_survey(client, tenant)
     page = client.get(f"/a/{survey['id']}")
     assert page.status_code == 410 and b"open link is closed" in page.data
     assert _links(client, tenant, survey)["anonymous"] is None
-    # Only the settings change once a survey is open.
-    renamed = client.patch(f"/v1/surveys/{survey['id']}", json={"name": "x"}, headers=h)
-    assert renamed.status_code == 409
+    # Settings change once a survey is open; what its scores depend on does not.
+    resegmented = client.patch(f"/v1/surveys/{survey['id']}", json={
+        "segments": {"region": ["emea"]}}, headers=h)
+    assert resegmented.status_code == 409

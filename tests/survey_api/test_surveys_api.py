@@ -52,7 +52,8 @@ def test_drafts_change_open_surveys_do_not_and_status_moves_one_way(client, tena
     assert client.post(f"{url}/close", headers=h).status_code == 409  # draft cannot close
     assert client.post(f"{url}/open", headers=h).get_json()["status"] == "open"
     assert client.post(f"{url}/open", headers=h).status_code == 200  # a retry is harmless
-    assert client.patch(url, json={"name": "Late"}, headers=h).status_code == 409
+    late = client.patch(url, json={"segments": {"region": ["emea", "apac"]}}, headers=h)
+    assert late.status_code == 409  # what scores depend on is fixed once open
     assert client.post(f"{url}/close", headers=h).get_json()["status"] == "closed"
     assert client.post(f"{url}/open", headers=h).status_code == 409
     assert client.get(url, headers=h).get_json()["name"] == "Renamed"

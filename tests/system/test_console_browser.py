@@ -289,3 +289,48 @@ def test_the_lead_gives_the_title_in_each_further_language_and_sees_a_problem_be
     assert survey.branding["public_title_translations"] == {
         "de": "Wie Sie Analyse-Software kaufen",
         "fr": "Comment vous achetez vos logiciels d'analyse"}
+
+
+def test_the_lead_corrects_the_public_title_of_an_open_survey_and_respondents_see_it(services):
+    url = services["url"]
+    typo, fixed = "How you by analytics software", "How you buy analytics software"
+    axe = Axe()
+    with chromium() as browser:
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        page.goto(url + "/console/sign-in")
+        page.fill("#email", "lead@acme.example")
+        page.fill("#password", PASSWORD)
+        page.click("button.primary")
+        page.goto(url + "/console/surveys/new")
+        page.fill("#name", "A title with a typo")
+        page.fill("#public_title", typo)
+        page.fill("#vendor_name", "Acme Analytics")
+        page.check("#anonymous_link")
+        page.click("text=Create the survey")
+        page.click("text=Open the survey")
+        expect(page.locator(".flash.ok")).to_contain_text("open")
+
+        page.click("text=Edit details")
+        expect(page.locator("h1")).to_have_text("Edit details")
+        expect(page.locator("#public_title")).to_have_value(typo)
+        expect(page.locator("#vendor_name")).to_have_value("Acme Analytics")
+        page.fill("#public_title", fixed)
+        page.fill("#public_title_de", "Wie Sie Analyse-Software kaufen")
+        for width in (390, 1280):
+            page.set_viewport_size({"width": width, "height": 900})
+            shoot(page, f"console-survey-edit-{width}")
+        violations = [(v["id"], v["help"]) for v in axe.run(page).response["violations"]
+                      if v.get("impact") in ("serious", "critical")]
+        assert violations == []
+        page.click("text=Save the changes")
+        expect(page.locator(".flash.ok")).to_contain_text("The changes are saved")
+        expect(page.locator(".facts").first).to_contain_text(fixed)
+        for width in (390, 1280):
+            page.set_viewport_size({"width": width, "height": 900})
+            shoot(page, f"console-survey-edited-{width}")
+        anonymous = page.get_attribute("input[aria-label='Anonymous link']", "value")
+
+        respondent = browser.new_context(viewport={"width": 390, "height": 800},
+                                         locale="en-GB").new_page()
+        respondent.goto(anonymous)
+        expect(respondent.locator(".survey-title")).to_have_text(fixed)
