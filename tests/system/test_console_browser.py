@@ -62,16 +62,28 @@ def services(tmp_path_factory):
             "MAIL_POLL_SECONDS": "1"}) as running:
         yield {"url": running.urls["survey_api"], "inbox": inbox, "db": db}
 
+# For the message when a page is wider than the phone: the elements reaching furthest right
+# (an absolutely placed element escapes a box that scrolls sideways unless the box is placed).
+STICKING_OUT = """() => [...document.querySelectorAll("body *")]
+  .map(e => [Math.round(e.getBoundingClientRect().right), e.tagName.toLowerCase() + "." + e.className])
+  .sort((a, b) => b[0] - a[0]).slice(0, 5)"""
+
+
 def test_the_marketing_lead_runs_a_survey_from_sign_in_to_brief(services, tmp_path):
     url, inbox = services["url"], services["inbox"]
     axe = Axe()
     problems: list = []
 
     def look(page, name):
-        """Screenshots at desktop and tablet width, and an axe scan."""
-        for width, label in ((1280, "desktop"), (768, "tablet")):
+        """Screenshots at desktop, tablet and phone width, and an axe scan. On a phone the
+        page must not be wider than the screen (wide tables scroll inside their own box)."""
+        for width, label in ((1280, "desktop"), (768, "tablet"), (390, "phone")):
             page.set_viewport_size({"width": width, "height": 900})
             shoot(page, f"console-{name}-{label}")
+            wider = page.evaluate("document.documentElement.scrollWidth") - width
+            if wider > 0:
+                problems.append((name, "wider than a phone", f"{wider} px at {width} px",
+                                 page.evaluate(STICKING_OUT)))
         page.set_viewport_size({"width": 1280, "height": 900})
         result = axe.run(page)
         problems.extend((name, v["id"], v["help"]) for v in result.response["violations"]
@@ -180,6 +192,8 @@ def test_the_marketing_lead_runs_a_survey_from_sign_in_to_brief(services, tmp_pa
         page.reload()
         expect(page.locator("p.big")).to_contain_text("3 of 20 invited have answered")
         expect(page.locator("p.big")).to_contain_text("15 %")
+        expect(page.locator(".funnel div", has_text="Completed")).to_contain_text("3")
+        expect(page.locator(".funnel div", has_text="Invited")).to_contain_text("20")
         region = page.locator("table", has=page.locator("caption", has_text="region"))
         expect(region.locator("tr", has_text="americas")).to_contain_text("10 %")
         expect(region.locator("tr", has_text="emea")).to_contain_text("20 %")
