@@ -396,6 +396,7 @@ def _place(blocks: list[dict], q: dict) -> None:
 STEP_TEXT = re.compile(r"^(?P<step>[^:]+?)\s*:\s*(?P<ask>\S.*)$", re.S)
 STEP_CHOICES = ("single_choice", "multiple_choice")
 MIN_STEPS = 3
+MAX_COLUMNS = 5
 
 
 def step_series(questions: list[dict]) -> tuple[list[dict], int]:
@@ -426,6 +427,8 @@ def step_series(questions: list[dict]) -> tuple[list[dict], int]:
         return [], 0
     series = [{"ask": steps[0][i][2], "title": steps[0][i][2][:1].upper() + steps[0][i][2][1:],
                "type": steps[0][i][0]["type"],
+               # Few options (as a rating scale's five): their labels once above the rows.
+               "columns": len(steps[0][i][0].get("options") or ()) <= MAX_COLUMNS,
                "rows": [{"step": steps[n][i][1], "question": steps[n][i][0]}
                         for n in range(count)]}
               for i in range(len(steps[0]))]
