@@ -3,6 +3,7 @@ into typed answers, validating one page, and where to resume."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -345,26 +346,19 @@ def segment_question(segment: dict, _=untranslated) -> str:
 def layout(questions: list[dict]) -> list[dict]:
     """Blocks for the template: a card per group of questions (a buying job's importance and
     preferred mode), a grid for three or more rating statements on one scale (its labels shown
-    once), else one question each."""
+    once), the same questions asked of every buying step as one list of steps per question (see
+    step_series), else one question each."""
     blocks: list[dict] = []
-    for q in questions:
-        last = blocks[-1] if blocks else None
-        if q.get("group"):
-            if last and last["kind"] == "card" and last["title"] == q["group"]:
-                last["questions"].append(q)
-            else:
-                blocks.append({"kind": "card", "title": q["group"], "hint": q.get("group_hint"),
-                               "questions": [q]})
-        elif q["type"] == "likert_5" and last and last["kind"] in ("run", "grid") and \
-                last["labels"] == (q.get("scale_labels") or []):
-            last["questions"].append(q)
-        elif q["type"] == "likert_5":
-            blocks.append({"kind": "run", "labels": q.get("scale_labels") or [],
-                           "questions": [q]})
-        else:
-            blocks.append({"kind": "question", "questions": [q]})
-        if blocks[-1]["kind"] == "run" and len(blocks[-1]["questions"]) >= 3:
-            blocks[-1]["kind"] = "grid"
+    position = 0
+    while position < len(questions):
+        series, taken = step_series(questions[position:])
+        if series:
+            blocks.append({"kind": "steps", "series": series,
+                           "questions": questions[position:position + taken]})
+            position += taken
+            continue
+        _place(blocks, questions[position])
+        position += 1
     for block in blocks:
         if block["kind"] == "run":
             block["kind"] = "question"
@@ -375,6 +369,76 @@ def layout(questions: list[dict]) -> list[dict]:
         else:
             out.append(block)
     return out
+
+
+def _place(blocks: list[dict], q: dict) -> None:
+    last = blocks[-1] if blocks else None
+    if q.get("group"):
+        if last and last["kind"] == "card" and last["title"] == q["group"]:
+            last["questions"].append(q)
+        else:
+            blocks.append({"kind": "card", "title": q["group"], "hint": q.get("group_hint"),
+                           "questions": [q]})
+    elif q["type"] == "likert_5" and last and last["kind"] in ("run", "grid") and \
+            last["labels"] == (q.get("scale_labels") or []):
+        last["questions"].append(q)
+    elif q["type"] == "likert_5":
+        blocks.append({"kind": "run", "labels": q.get("scale_labels") or [],
+                       "questions": [q]})
+    else:
+        blocks.append({"kind": "question", "questions": [q]})
+    if blocks[-1]["kind"] == "run" and len(blocks[-1]["questions"]) >= 3:
+        blocks[-1]["kind"] = "grid"
+
+
+# A step's name and what is asked of it share one question text: "Recognising the problem: how
+# can customers work with us at this step?" (French puts a space before the colon).
+STEP_TEXT = re.compile(r"^(?P<step>[^:]+?)\s*:\s*(?P<ask>\S.*)$", re.S)
+STEP_CHOICES = ("single_choice", "multiple_choice")
+MIN_STEPS = 3
+MAX_COLUMNS = 5
+
+
+def step_series(questions: list[dict]) -> tuple[list[dict], int]:
+    """The same set of two or more choice questions asked of three or more buying steps in a
+    row (how-we-sell: how customers can work with us, and what we provide, at each of six
+    steps): one series per question of the set, each asked once with a row per step, the step
+    named once per row instead of in every question. Returns (series, how many questions they
+    take from the start of `questions`), or ([], 0) when the page does not start so.
+
+    Only the layout changes: every question keeps its id, options and its own fieldset (its
+    full text in the legend for screen readers)."""
+    steps: list[list[tuple[dict, str, str]]] = []
+    for q in questions:
+        found = STEP_TEXT.match(q.get("text", "")) if q.get("job") else None
+        if not found or q["type"] not in STEP_CHOICES or q.get("group") or q.get("show_if"):
+            break
+        entry = (q, found["step"], found["ask"])
+        if steps and steps[-1][0][0]["job"] == q["job"]:
+            steps[-1].append(entry)
+        else:
+            steps.append([entry])
+    shape = _step_shape(steps[0]) if steps else None
+    count = 0
+    while count < len(steps) and _step_shape(steps[count]) == shape and \
+            len({step for _, step, _ in steps[count]}) == 1:
+        count += 1
+    if count < MIN_STEPS or len(steps[0]) < 2:
+        return [], 0
+    series = [{"ask": steps[0][i][2], "title": steps[0][i][2][:1].upper() + steps[0][i][2][1:],
+               "type": steps[0][i][0]["type"],
+               # Few options (as a rating scale's five): their labels once above the rows.
+               "columns": len(steps[0][i][0].get("options") or ()) <= MAX_COLUMNS,
+               "rows": [{"step": steps[n][i][1], "question": steps[n][i][0]}
+                        for n in range(count)]}
+              for i in range(len(steps[0]))]
+    return series, sum(len(steps[n]) for n in range(count))
+
+
+def _step_shape(step: list[tuple[dict, str, str]]) -> tuple:
+    """What must repeat from step to step: the asks, with their kinds and answer codes."""
+    return tuple((ask, q["type"], tuple(o["value"] for o in q.get("options") or ()))
+                 for q, _, ask in step)
 
 
 def rank_sources(questions: list[dict]) -> dict[str, str]:
