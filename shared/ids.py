@@ -29,12 +29,14 @@ _pool = b""
 _pool_at = 0
 
 
-def _forget_pool() -> None:  # a forked child must never reuse its parent's random bytes
-    global _pool, _pool_at
-    _pool, _pool_at = b"", 0
+def _after_fork_in_child() -> None:
+    """A forked child must never reuse its parent's random bytes, nor count on from its
+    parent's last id: both would make the ids the two processes make in one millisecond equal."""
+    global _pool, _pool_at, _last
+    _pool, _pool_at, _last = b"", 0, 0
 
 
-os.register_at_fork(after_in_child=_forget_pool)
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def new_id() -> str:
