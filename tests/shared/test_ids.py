@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 
 from shared import ids
 from shared.web import ServiceFlask
@@ -20,6 +21,9 @@ def test_ids_increase_and_never_repeat_over_several_random_blocks():
 
 def test_a_forked_child_never_makes_the_parents_ids():
     ids.new_id()  # the parent holds a block with unused bytes, and its last id
+    # ...a last id a minute ahead of the clock, as if the clock had stepped back: the parent
+    # counts on from it, so a child that did too would make exactly the parent's ids.
+    ids._last = (int(time.time() * 1000) + 60_000) << 80
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: its next ids, to the parent
