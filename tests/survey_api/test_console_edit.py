@@ -7,27 +7,16 @@ from __future__ import annotations
 
 import pytest
 
-from shared.extensions import get_store
 from survey_api.console import users
 from survey_api.surveys.domain import create_survey, transition
 
 from tests.conftest import Tenant
-from tests.survey_api.test_console import PASSWORD, csrf, sign_in
+# The console tests' store and tenant fixtures (the store without an app context held open).
+from tests.survey_api.test_console import PASSWORD, csrf, sign_in, store, tenant  # noqa: F401
 from tests.survey_api.test_console_titles import _field_block
 
 TYPO = "How you by analytics software"
 FIXED = "How you buy analytics software"
-
-
-@pytest.fixture
-def store(app):
-    with app.app_context():
-        return get_store()
-
-
-@pytest.fixture
-def tenant(store):
-    return Tenant(store, "Acme Analytics")
 
 
 @pytest.fixture

@@ -260,16 +260,22 @@ def test_the_marketing_lead_runs_a_survey_from_sign_in_to_brief(services, tmp_pa
     assert problems == []
 
 
+def signed_in_lead(browser, url: str):
+    """A desktop page of the console, signed in as the marketing lead."""
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.goto(url + "/console/sign-in")
+    page.fill("#email", "lead@acme.example")
+    page.fill("#password", PASSWORD)
+    page.click("button.primary")
+    return page
+
+
 def test_the_lead_gives_the_title_in_each_further_language_and_sees_a_problem_beside_it(
         services):
     url = services["url"]
     axe = Axe()
     with chromium() as browser:
-        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-        page.goto(url + "/console/sign-in")
-        page.fill("#email", "lead@acme.example")
-        page.fill("#password", PASSWORD)
-        page.click("button.primary")
+        page = signed_in_lead(browser, url)
         page.goto(url + "/console/surveys/new")
         expect(page.get_by_label("Title respondents see in German (de)")).to_be_visible()
         page.fill("#name", "Titles in three languages")
@@ -310,11 +316,7 @@ def test_the_lead_corrects_the_public_title_of_an_open_survey_and_respondents_se
     typo, fixed = "How you by analytics software", "How you buy analytics software"
     axe = Axe()
     with chromium() as browser:
-        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-        page.goto(url + "/console/sign-in")
-        page.fill("#email", "lead@acme.example")
-        page.fill("#password", PASSWORD)
-        page.click("button.primary")
+        page = signed_in_lead(browser, url)
         page.goto(url + "/console/surveys/new")
         page.fill("#name", "A title with a typo")
         page.fill("#public_title", typo)
