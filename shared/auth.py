@@ -41,9 +41,14 @@ def lookup_key(store: Store, plaintext: str) -> ApiKey | None:
     cached = getattr(request, "key_lookup", None)
     if cached is not None and cached[0] == plaintext:
         return cached[1]
-    key = store.api_keys.find_by_hash(ids.hash_secret(plaintext))
+    key = find_key(store, plaintext)
     request.key_lookup = (plaintext, key)
     return key
+
+
+def find_key(store: Store, plaintext: str) -> ApiKey | None:
+    """The stored key for this plaintext (keys are stored as hashes), active or not."""
+    return store.api_keys.find_by_hash(ids.hash_secret(plaintext))
 
 
 def valid_service_token(service_token: str) -> bool:

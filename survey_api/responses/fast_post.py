@@ -22,11 +22,12 @@ import io
 import re
 import time
 
+from webargs.core import is_json
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.wsgi import get_content_length
 
-from shared import ids
-from shared.auth import key_in
+from shared.auth import find_key, key_in
 from shared.extensions import store_of
 from shared.keys import grants
 from shared.ratelimit import COUNTED, key_subject, limit_headers, rate_limits_of
@@ -37,6 +38,7 @@ from shared.web import (
 )
 
 from .. import BACKGROUND_STARTERS
+from ..surveys.domain import get_survey
 from . import domain
 from .routes import Responses, blp, load_envelope
 from .schemas import ResponseSchema
@@ -53,6 +55,7 @@ class SinglePostFastPath:
         self.app = app
         self.wsgi_app = wsgi_app
         self.access = access_logger(app)
+        self.limits = rate_limits_of(app)
         self.max_body = app.config["MAX_CONTENT_LENGTH"]
 
     def __call__(self, environ, start_response):
@@ -75,9 +78,9 @@ class SinglePostFastPath:
         for start in self.app.extensions.get(BACKGROUND_STARTERS, ()):
             start()  # the worker's background threads, as Flask's first request starts them
         headers = EnvironHeaders(environ)
-        length = _body_length(environ)
+        length = get_content_length(environ)  # None for a chunked body
         if (environ.get("QUERY_STRING") or "X-Service-Token" in headers or length is None
-                or not 0 < length <= self.max_body or not _is_json(environ)):
+                or not 0 < length <= self.max_body or not is_json(environ.get("CONTENT_TYPE"))):
             return None
         plaintext = key_in(headers)
         if plaintext is None:
@@ -85,21 +88,18 @@ class SinglePostFastPath:
         raw = environ["wsgi.input"].read(length)
         environ["wsgi.input"] = io.BytesIO(raw)  # Flask reads it again if it answers
         store = store_of(self.app)
-        key = store.api_keys.find_by_hash(ids.hash_secret(plaintext))
-        limits = rate_limits_of(self.app)
+        key = find_key(store, plaintext)
         if key is None or not key.active or not grants(key, "ingest") or \
-                limits.has_own_limit(_ENDPOINT):
+                self.limits.has_own_limit(_ENDPOINT):
             return None
         body, problems = parse_json_body(raw)
         if problems:
             return None
         item = load_envelope(body)  # raises ValidationError: Flask answers the 422
-        survey = store.surveys.get(key.org_id, survey_id)
-        if survey is None:
-            return None
+        survey = get_survey(store, key.org_id, survey_id)  # raises NotFound: Flask answers the 404
         context = domain.context_for(store, survey)
         new = domain.prepare(context, item, "api")  # raises Invalid: Flask answers the 422
-        limit, count = limits.count_default(key_subject(key))
+        limit, count = self.limits.count_default(key_subject(key))
         environ[COUNTED] = count
         if count > limit.amount:
             return None
@@ -113,16 +113,4 @@ class SinglePostFastPath:
             ("Content-Type", "application/json"), ("Content-Length", str(len(payload))),
             ("X-Request-ID", request_id_for(headers.get("X-Request-ID", ""))),
             *limit_headers(limit, count)], payload
-
-
-def _body_length(environ) -> int | None:
-    try:
-        return int(environ.get("CONTENT_LENGTH") or "")
-    except ValueError:
-        return None
-
-
-def _is_json(environ) -> bool:
-    mimetype = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
-    return mimetype == "application/json" or mimetype.endswith("+json")
 
